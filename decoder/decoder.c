@@ -1,0 +1,187 @@
+/*
+ * decoder.c - capstone front end: instruction boundaries, disassembly, and
+ * the classification of the instructions the model owns.
+ */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder.h"
+#include "decoder_internal.h"
+
+struct vx_decoder {
+    csh cs[3];        /* 16-, 32-, 64-bit handles */
+    cs_insn *scratch[3];
+};
+
+static const char *const op_names[VX_OP_COUNT] = {
+    [VX_OP_NONE] = "none",
+    [VX_OP_VMXON] = "vmxon", [VX_OP_VMXOFF] = "vmxoff",
+    [VX_OP_VMCLEAR] = "vmclear", [VX_OP_VMPTRLD] = "vmptrld",
+    [VX_OP_VMPTRST] = "vmptrst", [VX_OP_VMREAD] = "vmread",
+    [VX_OP_VMWRITE] = "vmwrite", [VX_OP_VMLAUNCH] = "vmlaunch",
+    [VX_OP_VMRESUME] = "vmresume", [VX_OP_VMCALL] = "vmcall",
+    [VX_OP_VMFUNC] = "vmfunc", [VX_OP_INVEPT] = "invept",
+    [VX_OP_INVVPID] = "invvpid", [VX_OP_CPUID] = "cpuid",
+    [VX_OP_RDMSR] = "rdmsr", [VX_OP_WRMSR] = "wrmsr",
+    [VX_OP_MOV_TO_CR] = "mov_to_cr", [VX_OP_MOV_FROM_CR] = "mov_from_cr",
+    [VX_OP_RDTSC] = "rdtsc", [VX_OP_RDTSCP] = "rdtscp", [VX_OP_HLT] = "hlt",
+    [VX_OP_IN] = "in", [VX_OP_OUT] = "out", [VX_OP_INS] = "ins",
+    [VX_OP_OUTS] = "outs", [VX_OP_GETSEC] = "getsec",
+};
+
+const char *vx_op_name(vx_op op)
+{
+    return op < VX_OP_COUNT ? op_names[op] : "?";
+}
+
+static int mode_index(int mode)
+{
+    return mode == 16 ? 0 : mode == 32 ? 1 : 2;
+}
+
+vx_decoder *vx_decoder_new(void)
+{
+    static const cs_mode modes[3] = {CS_MODE_16, CS_MODE_32, CS_MODE_64};
+    vx_decoder *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    for (int i = 0; i < 3; i++) {
+        if (cs_open(CS_ARCH_X86, modes[i], &d->cs[i]) != CS_ERR_OK) {
+            vx_decoder_free(d);
+            return NULL;
+        }
+        d->scratch[i] = cs_malloc(d->cs[i]);
+    }
+    return d;
+}
+
+void vx_decoder_free(vx_decoder *d)
+{
+    if (!d) return;
+    for (int i = 0; i < 3; i++) {
+        if (d->scratch[i]) cs_free(d->scratch[i], 1);
+        if (d->cs[i]) cs_close(&d->cs[i]);
+    }
+    free(d);
+}
+
+/* MOV to/from CRn is X86_INS_MOV to capstone: tell it by its opcode
+ * (0F 20 = MOV r, CRn; 0F 22 = MOV CRn, r). */
+static vx_op classify_mov(const uint8_t *p, size_t len, int mode)
+{
+    size_t i = 0;
+    while (i < len && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xF0 ||
+                       p[i] == 0xF2 || p[i] == 0xF3 || p[i] == 0x26 ||
+                       p[i] == 0x2E || p[i] == 0x36 || p[i] == 0x3E ||
+                       p[i] == 0x64 || p[i] == 0x65))
+        i++;
+    if (mode == 64 && i < len && (p[i] & 0xF0) == 0x40) i++;
+    if (i + 1 >= len || p[i] != 0x0F) return VX_OP_NONE;
+    if (p[i + 1] == 0x20) return VX_OP_MOV_FROM_CR;
+    if (p[i + 1] == 0x22) return VX_OP_MOV_TO_CR;
+    return VX_OP_NONE;
+}
+
+static vx_op classify(unsigned id, const uint8_t *p, size_t len, int mode)
+{
+    switch (id) {
+    case X86_INS_VMXON: return VX_OP_VMXON;
+    case X86_INS_VMXOFF: return VX_OP_VMXOFF;
+    case X86_INS_VMCLEAR: return VX_OP_VMCLEAR;
+    case X86_INS_VMPTRLD: return VX_OP_VMPTRLD;
+    case X86_INS_VMPTRST: return VX_OP_VMPTRST;
+    case X86_INS_VMREAD: return VX_OP_VMREAD;
+    case X86_INS_VMWRITE: return VX_OP_VMWRITE;
+    case X86_INS_VMLAUNCH: return VX_OP_VMLAUNCH;
+    case X86_INS_VMRESUME: return VX_OP_VMRESUME;
+    case X86_INS_VMCALL: return VX_OP_VMCALL;
+    case X86_INS_VMFUNC: return VX_OP_VMFUNC;
+    case X86_INS_INVEPT: return VX_OP_INVEPT;
+    case X86_INS_INVVPID: return VX_OP_INVVPID;
+    case X86_INS_CPUID: return VX_OP_CPUID;
+    case X86_INS_RDMSR: return VX_OP_RDMSR;
+    case X86_INS_WRMSR: return VX_OP_WRMSR;
+    case X86_INS_RDTSC: return VX_OP_RDTSC;
+    case X86_INS_RDTSCP: return VX_OP_RDTSCP;
+    case X86_INS_HLT: return VX_OP_HLT;
+    case X86_INS_IN: return VX_OP_IN;
+    case X86_INS_OUT: return VX_OP_OUT;
+    case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+        return VX_OP_INS;
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+        return VX_OP_OUTS;
+    case X86_INS_GETSEC: return VX_OP_GETSEC;
+    case X86_INS_MOV: return classify_mov(p, len, mode);
+    default: return VX_OP_NONE;
+    }
+}
+
+int vx_decode(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+              uint64_t addr, vx_insn *out)
+{
+    int mi = mode_index(mode);
+    const uint8_t *p = code;
+    size_t n = len > 15 ? 15 : len;
+    uint64_t a = addr;
+    memset(out, 0, sizeof *out);
+    out->addr = addr;
+    out->mode = mode;
+    if (!cs_disasm_iter(d->cs[mi], &p, &n, &a, d->scratch[mi])) {
+        snprintf(out->text, sizeof out->text, "(bad)");
+        return -1;
+    }
+    cs_insn *ci = d->scratch[mi];
+    out->len = (uint8_t)ci->size;
+    memcpy(out->bytes, code, ci->size);
+    out->op = classify(ci->id, code, ci->size, mode);
+    if (ci->op_str[0])
+        snprintf(out->text, sizeof out->text, "%s %s", ci->mnemonic, ci->op_str);
+    else
+        snprintf(out->text, sizeof out->text, "%s", ci->mnemonic);
+    if (vx_decode_operands(code, ci->size, mode, out) < 0)
+        return -1;
+    return 0;
+}
+
+int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                    uint64_t addr, uint16_t *offs, uint8_t *ops, int max)
+{
+    int mi = mode_index(mode);
+    int count = 0;
+    size_t off = 0;
+    while (off < len && count < max) {
+        const uint8_t *p = code + off;
+        size_t n = len - off;
+        uint64_t a = addr + off;
+        offs[count] = (uint16_t)off;
+        if (cs_disasm_iter(d->cs[mi], &p, &n, &a, d->scratch[mi])) {
+            cs_insn *ci = d->scratch[mi];
+            ops[count] = (uint8_t)classify(ci->id, code + off, ci->size, mode);
+            off += ci->size;
+        } else {
+            ops[count] = VX_OP_NONE;
+            off += 1;
+        }
+        count++;
+    }
+    return count;
+}
+
+void vx_disasm(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+               uint64_t addr, char *text, size_t textlen)
+{
+    int mi = mode_index(mode);
+    const uint8_t *p = code;
+    size_t n = len > 15 ? 15 : len;
+    uint64_t a = addr;
+    if (!cs_disasm_iter(d->cs[mi], &p, &n, &a, d->scratch[mi])) {
+        snprintf(text, textlen, "(bad)");
+        return;
+    }
+    cs_insn *ci = d->scratch[mi];
+    if (ci->op_str[0])
+        snprintf(text, textlen, "%s %s", ci->mnemonic, ci->op_str);
+    else
+        snprintf(text, textlen, "%s", ci->mnemonic);
+}

@@ -1,0 +1,2 @@
+/* paging.c: being written. */
+typedef int vx_paging_placeholder;

@@ -1,0 +1,2 @@
+/* api.c: being written (core skeleton). */
+#include "machine.h"

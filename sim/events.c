@@ -1,0 +1,2 @@
+/* events.c: being written (core skeleton). */
+#include "machine.h"

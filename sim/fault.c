@@ -1,0 +1,2 @@
+/* fault.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,2 @@
+/* insn.c: being written (core skeleton). */
+#include "machine.h"

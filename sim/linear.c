@@ -1,0 +1,2 @@
+/* linear.c: being written (core skeleton). */
+#include "machine.h"

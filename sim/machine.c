@@ -1,0 +1,2 @@
+/* machine.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,257 @@
+/*
+ * machine.h - the modelled machine: the state the model owns, and the
+ * internal interfaces between the run loop, the instruction handlers,
+ * the platform devices, the loader and the trace.
+ *
+ * "The model owns, Unicorn executes": Unicorn holds the general registers
+ * and RAM and runs ordinary instructions; everything VMX defines or
+ * changes (VMX state, the VMCS, capability MSRs, CR fixed bits, CPUID,
+ * time, I/O, exception delivery) lives here.
+ */
+#ifndef VX_MACHINE_H
+#define VX_MACHINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unicorn/unicorn.h>
+
+#include "vmxsim.h"
+#include "../decoder/decoder.h"
+#include "../traces/trace.h"
+#include "../vmcs/profile.h"
+#include "../vmcs/vmcs.h"
+
+#define VX_DEFAULT_MEM (256ull << 20)
+#define VX_NO_VMCS UINT64_MAX /* current-VMCS pointer when none: all ones */
+
+/* Exception vectors (SDM Vol. 3A 6.3.1). */
+enum { VX_DE = 0, VX_DB = 1, VX_NMI = 2, VX_BP = 3, VX_OF = 4, VX_BR = 5,
+       VX_UD = 6, VX_NM = 7, VX_DF = 8, VX_TS = 10, VX_NP = 11, VX_SS = 12,
+       VX_GP = 13, VX_PF = 14, VX_MF = 16, VX_AC = 17, VX_MC = 18,
+       VX_XM = 19 };
+
+/* Architectural MSR numbers the model handles itself. */
+enum {
+    VX_MSR_TSC = 0x10, VX_MSR_FEATURE_CONTROL = 0x3A, VX_MSR_PAT = 0x277,
+    VX_MSR_EFER = 0xC0000080, VX_MSR_TSC_AUX = 0xC0000103,
+    VX_MSR_SYSENTER_CS = 0x174, VX_MSR_SYSENTER_ESP = 0x175,
+    VX_MSR_SYSENTER_EIP = 0x176, VX_MSR_DEBUGCTL = 0x1D9,
+    VX_MSR_FS_BASE = 0xC0000100, VX_MSR_GS_BASE = 0xC0000101,
+    VX_MSR_KERNEL_GS_BASE = 0xC0000102, VX_MSR_STAR = 0xC0000081,
+    VX_MSR_LSTAR = 0xC0000082, VX_MSR_CSTAR = 0xC0000083,
+    VX_MSR_FMASK = 0xC0000084,
+};
+
+/* A decoded block of guest code (cached per start address). */
+typedef struct vx_block {
+    uint64_t addr;
+    uint32_t size;
+    uint16_t ninsns;
+    uint8_t mode;          /* 16/32/64 when decoded */
+    uint8_t has_sites;
+    uint16_t *offs;        /* ninsns offsets */
+    uint8_t *bytes;        /* size bytes, to notice rewritten code */
+    struct vx_block *next; /* hash chain */
+} vx_block;
+
+/* A model-owned instruction address with a single-address code hook. */
+typedef struct vx_site {
+    uint64_t addr;
+    uc_hook hook;
+    struct vx_site *next;
+} vx_site;
+
+/* What a handler wants after executing an instruction. */
+typedef enum vx_action {
+    VX_NEXT = 0,   /* retired: continue at the next instruction */
+    VX_FAULT,      /* raise m->pend_vector (set with vx_raise) */
+    VX_STOP,       /* retired, then stop the run (m->end says why) */
+    VX_JUMP,       /* retired, continue at m->resume_rip */
+} vx_action;
+
+/* The 16550 UART at COM1, as far as a polling transmitter needs. */
+typedef struct vx_uart {
+    uint8_t ier, lcr, mcr, scr, dll, dlm;
+} vx_uart;
+
+struct vmxsim {
+    uc_engine *uc;
+    uint8_t *ram;
+    uint64_t mem_size;
+    vx_profile prof;
+    vx_decoder *dec;
+    FILE *console;
+    char err[256];
+
+    /* options */
+    uint64_t max_insns;
+    double wall_limit;
+    char *cmdline;
+
+    /* VMX state (SDM Vol. 3C 24, 31) */
+    int vmx_on;            /* in VMX operation */
+    int vmx_nonroot;       /* VMX non-root operation (issue 3) */
+    uint64_t vmxon_ptr;
+    uint64_t current_vmcs; /* VX_NO_VMCS when none */
+    vx_vmcs **active;      /* active VMCSs (current one among them) */
+    int nactive, cap_active;
+    int blocked_init;      /* INIT blocked while in VMX root operation */
+
+    /* MSRs the model owns (others live in Unicorn or the profile table) */
+    uint64_t feature_control;
+    uint64_t pat;
+    uint64_t tsc_aux;
+    uint64_t profile_msr_val[VX_PROFILE_MAX_MSRS];
+
+    /* time: the model's deterministic counter */
+    uint64_t tsc_base;     /* TSC = tsc_base + instructions retired (until issue 5) */
+
+    /* run loop */
+    uint64_t icount;       /* instructions retired, committed */
+    uint64_t blk_base;     /* icount before the current block */
+    vx_block *cur_block;
+    vx_block **blocks;     /* hash table of decoded blocks */
+    unsigned nbuckets;
+    vx_site *sites;
+    uc_hook h_block, h_invalid, h_intr, h_mem_unmapped;
+    int restart;           /* run loop must re-enter at resume_rip */
+    uint64_t resume_rip;
+    int flush_pending;     /* remove cached translations of [flush_lo, flush_hi) */
+    uint64_t flush_lo, flush_hi;
+    vmxsim_end end;
+    int exit_status;
+    char end_msg[256];
+    uint64_t blocks_since_clock;
+    double wall_start;
+    int entered;           /* an entry point was set */
+    uint64_t entry;
+
+    /* the instruction being executed by the model */
+    const vx_insn *insn;
+    uint64_t insn_icount;  /* icount of the current instruction */
+
+    /* pending exception raised by the model or reported by Unicorn */
+    int pend_vector;       /* -1 none */
+    int pend_has_err;
+    uint32_t pend_err;
+    uint64_t pend_cr2;
+    int delivering;        /* nesting depth of exception delivery */
+
+    /* platform */
+    vx_uart uart;
+    char shutdown_buf[8];
+    int shutdown_len;
+    uint64_t outside_reads, outside_writes;
+    int old_exception_off; /* Unicorn context offset of env->old_exception */
+    uc_context *ctx;
+
+    /* multiboot */
+    int multiboot;
+    uint64_t mb_info;
+    uint64_t mb_next_free; /* where the loader may place modules/strings */
+    uint64_t kernel_end;
+
+    /* events */
+    vx_trace *trace;
+    vmxsim_callback cb;
+    void *cb_user;
+    unsigned cb_mask;
+    unsigned stop_mask;    /* vmxsim_run_until: stop after such an event */
+    int stop_on_event;
+    uint64_t seq;
+    char *last_event_json;
+    vmxsim_event last_event;
+};
+
+/* ---- machine.c: state, registers, memory ---- */
+void vx_set_error(vmxsim *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+uint64_t vx_reg(vmxsim *m, int uc_reg);
+void vx_set_reg(vmxsim *m, int uc_reg, uint64_t v);
+uint64_t vx_gpr(vmxsim *m, int n);        /* register 0-15 (RAX..R15) */
+void vx_set_gpr(vmxsim *m, int n, uint64_t v);
+int vx_uc_gpr(int n);                     /* UC_X86_REG_* of register n */
+uint64_t vx_msr_get(vmxsim *m, uint32_t msr);   /* Unicorn-held MSR */
+void vx_msr_set(vmxsim *m, uint32_t msr, uint64_t v);
+int vx_cpl(vmxsim *m);
+int vx_code_mode(vmxsim *m);              /* 16, 32 or 64 */
+int vx_in_long_mode(vmxsim *m);           /* IA32_EFER.LMA */
+/* Physical memory; outside RAM reads as all ones, writes are dropped
+ * (and counted). */
+void vx_phys_read(vmxsim *m, uint64_t pa, void *buf, size_t len);
+void vx_phys_write(vmxsim *m, uint64_t pa, const void *buf, size_t len);
+uint64_t vx_phys_read64(vmxsim *m, uint64_t pa);
+uint32_t vx_phys_read32(vmxsim *m, uint64_t pa);
+void vx_phys_write32(vmxsim *m, uint64_t pa, uint32_t v);
+void vx_phys_write64(vmxsim *m, uint64_t pa, uint64_t v);
+/* Start states (docs/start-state.md). */
+int vx_start_state_long(vmxsim *m, uint64_t entry);
+int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi);
+
+/* ---- linear.c: linear addresses of the running program ---- */
+/* Translate a linear address for an access of the model's own (SDM Vol.
+ * 3A 4): 0 and *pa set, or raises #PF (vx_raise) and returns -1.
+ * write: 1 for a write access; user: CPL 3 access. */
+int vx_linear_to_phys(vmxsim *m, uint64_t la, int write, uint64_t *pa);
+/* Read/write len bytes at a linear address (may cross pages). */
+int vx_linear_read(vmxsim *m, uint64_t la, void *buf, size_t len);
+int vx_linear_write(vmxsim *m, uint64_t la, const void *buf, size_t len);
+/* Effective linear address of a memory operand, with the segment checks
+ * of the mode (#GP/#SS for non-canonical or limit violations raised with
+ * vx_raise; returns -1 then). len: operand size in bytes. */
+int vx_operand_address(vmxsim *m, const vx_insn *in, const vx_operand *o,
+                       unsigned len, int write, uint64_t *la);
+
+/* ---- fault.c: exceptions ---- */
+/* Record an exception to deliver once the current instruction is
+ * abandoned: returns VX_FAULT for handlers to return. */
+vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err);
+#define vx_raise_ud(m) vx_raise((m), VX_UD, 0, 0)
+#define vx_raise_gp0(m) vx_raise((m), VX_GP, 1, 0)
+/* Deliver the pending exception through the IDT (SDM Vol. 3A 6.12);
+ * escalates to #DF and triple fault as the SDM says. */
+void vx_deliver_pending(vmxsim *m);
+/* End the run with a triple-fault report and a register dump. */
+void vx_triple_fault(vmxsim *m, const char *why);
+
+/* ---- insn.c: the model-owned non-VMX instructions ---- */
+vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
+
+/* ---- vmx.c: VMX instructions (SDM Vol. 3C 31) ---- */
+vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
+
+/* ---- msr.c / cr.c ---- */
+/* 0 and *v, or -1 when the MSR does not exist (#GP). */
+int vx_rdmsr(vmxsim *m, uint32_t msr, uint64_t *v);
+/* 0, or -1 for #GP (absent MSR, reserved bits, locked register). */
+int vx_wrmsr(vmxsim *m, uint32_t msr, uint64_t v);
+
+/* ---- platform.c: I/O ports ---- */
+/* port I/O of size 1, 2 or 4 bytes; may set m->end. */
+uint32_t vx_port_in(vmxsim *m, uint16_t port, int size);
+void vx_port_out(vmxsim *m, uint16_t port, int size, uint32_t v);
+
+/* ---- run.c ---- */
+void vx_end_run(vmxsim *m, vmxsim_end why, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void vx_not_modelled(vmxsim *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Code at [lo, hi) changed meaning for the model: drop its translations. */
+void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi);
+
+/* ---- events.c ---- */
+int vx_ev_wanted(const vmxsim *m, unsigned kind);
+/* A new event object with the common fields (event, seq, icount, mode,
+ * rip, insn) filled in. */
+json_t *vx_ev_new(vmxsim *m, const char *name);
+/* Write it to the trace, call the callback, then drop the reference. */
+void vx_ev_emit(vmxsim *m, unsigned kind, json_t *ev);
+/* JSON helpers: hex strings for addresses and values. */
+json_t *vx_json_hex(uint64_t v);
+
+/* ---- loader.c ---- */
+int vx_load_program(vmxsim *m, const char *spec);
+int vx_load_module(vmxsim *m, const char *path, const char *string);
+
+#endif

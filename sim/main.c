@@ -1,0 +1,2 @@
+#include "vmxsim.h"
+int main(void) { return 0; }

@@ -1,0 +1,2 @@
+/* msr.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,2 @@
+/* platform.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,2 @@
+/* run.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,2 @@
+/* vmx.c: being written (core skeleton). */
+#include "machine.h"

@@ -1,0 +1,85 @@
+/*
+ * vmcs.h - the VMCS: field table (vmcs/fields.def, SDM Vol. 3D Appendix B),
+ * VM-instruction error numbers (vmcs/errors.def, SDM Vol. 3C 31.4),
+ * and the store the model keeps for each active VMCS.
+ */
+#ifndef VX_VMCS_H
+#define VX_VMCS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/* Encoding layout (SDM Vol. 3C 25.11.2): bit 0 access type (1 = high 32
+ * bits of a 64-bit field), bits 9:1 index, bits 11:10 type, bit 12
+ * reserved (0), bits 14:13 width, bits 31:15 reserved (0). */
+enum vx_field_width { VX_W16 = 0, VX_W64 = 1, VX_W32 = 2, VX_WNAT = 3 };
+enum vx_field_type { VX_T_CONTROL = 0, VX_T_EXITINFO = 1, VX_T_GUEST = 2,
+                     VX_T_HOST = 3 };
+
+typedef struct vx_field {
+    uint32_t enc;        /* full encoding (access type 0) */
+    const char *name;    /* SDM Appendix B name, snake_case, e.g. "guest_rip" */
+    uint8_t width;       /* enum vx_field_width */
+    uint8_t type;        /* enum vx_field_type */
+    uint16_t feature;    /* enum vx_feature: what the processor must have */
+} vx_field;
+
+extern const vx_field vx_fields[];
+extern const int vx_nfields;
+
+/* Index of the field with this encoding in vx_fields, or -1.  An encoding
+ * with access type 1 (bit 0) names the high half of a 64-bit field: then
+ * *high is set to 1 (to 0 otherwise); for other widths it is -1. */
+int vx_field_index(uint32_t enc, int *high);
+const vx_field *vx_field_by_name(const char *name);
+const char *vx_field_width_name(int width); /* "16", "32", "64", "natural" */
+
+/* Does the profile's processor support this field (SDM: a field exists
+ * only if the processor supports its feature)? */
+int vx_field_supported(const vx_profile *p, const vx_field *f);
+
+/* VM-instruction error numbers (SDM Vol. 3C 31.4, Table 31-1). */
+enum vx_vminstr_error {
+#define VX_ERR(num, id, text) VX_VMERR_##id = num,
+#include "errors.def"
+#undef VX_ERR
+};
+const char *vx_vmerr_name(unsigned num);   /* "VMPTRLD with invalid physical address" */
+
+/* Well-known encodings the model uses by name. */
+#define VX_ENC_VM_INSTRUCTION_ERROR 0x4400u
+
+/* The model's copy of one active VMCS. */
+typedef struct vx_vmcs {
+    uint64_t addr;       /* physical address of the VMCS region */
+    uint32_t revision;   /* first 32 bits of the region (bit 31 = shadow) */
+    uint32_t abort;      /* VMX-abort indicator */
+    int launched;        /* launch state: 0 clear, 1 launched */
+    uint64_t *val;       /* vx_nfields values, indexed like vx_fields */
+} vx_vmcs;
+
+vx_vmcs *vx_vmcs_new(uint64_t addr);
+void vx_vmcs_free(vx_vmcs *v);
+
+/* Read / write a field as VMREAD and VMWRITE see it (the instruction
+ * checks are done by the caller, this handles the component side):
+ * returns 0 on success or the VM-instruction error number:
+ * 12 (unsupported component) or 13 (write to a read-only component
+ * when IA32_VMX_MISC bit 29 is clear). Values are truncated to the
+ * field's width; a high access reads/writes bits 63:32. */
+int vx_vmcs_read(const vx_profile *p, const vx_vmcs *v, uint32_t enc,
+                 uint64_t *val);
+int vx_vmcs_write(const vx_profile *p, vx_vmcs *v, uint32_t enc, uint64_t val);
+
+/* The region layout in memory (docs/vmcs-layout.md): offset 0 revision,
+ * 4 abort indicator, 8 launch state, 16 + 8*i value of vx_fields[i]. */
+#define VX_VMCS_OFF_LAUNCH 8
+#define VX_VMCS_OFF_DATA 16
+size_t vx_vmcs_region_bytes(void);
+/* Serialize to / from a region image of vx_vmcs_region_bytes() bytes. */
+void vx_vmcs_to_region(const vx_vmcs *v, uint8_t *region);
+void vx_vmcs_from_region(vx_vmcs *v, const uint8_t *region);
+
+#endif
