@@ -146,6 +146,10 @@ struct vmxsim {
     int old_exception_off; /* Unicorn context offset of env->old_exception */
     uc_context *ctx;
 
+    /* loaded images, for the start event: array of
+     * {"path", "kind", "entry", "segments": [{"addr", "size"}]} */
+    json_t *images;
+
     /* multiboot */
     int multiboot;
     uint64_t mb_info;
