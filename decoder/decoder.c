@@ -29,6 +29,8 @@ static const char *const op_names[VX_OP_COUNT] = {
     [VX_OP_RDTSC] = "rdtsc", [VX_OP_RDTSCP] = "rdtscp", [VX_OP_HLT] = "hlt",
     [VX_OP_IN] = "in", [VX_OP_OUT] = "out", [VX_OP_INS] = "ins",
     [VX_OP_OUTS] = "outs", [VX_OP_GETSEC] = "getsec",
+    [VX_OP_INT] = "int", [VX_OP_INT3] = "int3", [VX_OP_INTO] = "into",
+    [VX_OP_INT1] = "int1",
 };
 
 const char *vx_op_name(vx_op op)
@@ -112,6 +114,10 @@ static vx_op classify(unsigned id, const uint8_t *p, size_t len, int mode)
     case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
         return VX_OP_OUTS;
     case X86_INS_GETSEC: return VX_OP_GETSEC;
+    case X86_INS_INT: return VX_OP_INT;
+    case X86_INS_INT3: return VX_OP_INT3;
+    case X86_INS_INTO: return VX_OP_INTO;
+    case X86_INS_INT1: return VX_OP_INT1;
     case X86_INS_MOV: return classify_mov(p, len, mode);
     default: return VX_OP_NONE;
     }

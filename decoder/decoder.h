@@ -26,6 +26,7 @@ typedef enum vx_op {
     VX_OP_RDTSC, VX_OP_RDTSCP, VX_OP_HLT,
     VX_OP_IN, VX_OP_OUT, VX_OP_INS, VX_OP_OUTS,
     VX_OP_GETSEC,
+    VX_OP_INT, VX_OP_INT3, VX_OP_INTO, VX_OP_INT1,
     VX_OP_COUNT
 } vx_op;
 
@@ -57,7 +58,7 @@ typedef struct vx_insn {
     vx_operand rm;     /* the ModRM r/m operand (valid if modrm_reg >= 0) */
     int has_imm;
     uint64_t imm;      /* immediate (IN/OUT port) */
-    char text[80];     /* "vmxon qword ptr [rax]" */
+    char text[200];    /* "vmxon qword ptr [rax]" */
 } vx_insn;
 
 typedef struct vx_decoder vx_decoder;

@@ -157,7 +157,8 @@ int vx_decode_operands(const uint8_t *p, size_t len, int mode, vx_insn *in)
             map = 2;
         }
     }
-    if (map == 0 && (op == 0xE4 || op == 0xE5 || op == 0xE6 || op == 0xE7)) {
+    if (map == 0 && (op == 0xE4 || op == 0xE5 || op == 0xE6 || op == 0xE7 ||
+                     op == 0xCD)) { /* IN/OUT imm8, INT imm8 */
         if (pos >= len) return -1;
         in->has_imm = 1;
         in->imm = p[pos++];

@@ -47,6 +47,17 @@ typedef enum vmxsim_end {
     VMXSIM_END_ERROR,          /* internal or engine error */
 } vmxsim_end;
 
+/* Exit statuses of `vmxsim run` (docs/cli.md); a debug exit gives
+ * (V << 1) | 1, which is always odd. */
+enum {
+    VMXSIM_STATUS_OK = 0,            /* "Shutdown", or HLT */
+    VMXSIM_STATUS_TRIPLE_FAULT = 2,
+    VMXSIM_STATUS_NOT_MODELLED = 4,
+    VMXSIM_STATUS_LIMIT = 6,         /* instruction budget or wall clock */
+    VMXSIM_STATUS_ERROR = 8,         /* engine or trace error */
+    VMXSIM_STATUS_USAGE = 64,        /* bad options or input */
+};
+
 typedef struct vmxsim_result {
     vmxsim_end end;
     int exit_status;           /* process exit status the CLI uses */
@@ -125,6 +136,9 @@ int vmxsim_msr_read(vmxsim *m, uint32_t msr, uint64_t *v);
  * stores it (no VMX instruction semantics, no trace event). */
 int vmxsim_vmcs_read(vmxsim *m, uint32_t encoding, uint64_t *v);
 int vmxsim_vmcs_write(vmxsim *m, uint32_t encoding, uint64_t v);
+
+/* Print registers and VMX state (the triple-fault dump) to f. */
+void vmxsim_dump(vmxsim *m, FILE *f);
 
 /* Name of the loaded CPU profile. */
 const char *vmxsim_cpu_name(const vmxsim *m);

@@ -1,2 +1,369 @@
-/* machine.c: being written (core skeleton). */
+/*
+ * machine.c - creating the machine, its memory and its start state;
+ * register and physical-memory access for the rest of the model.
+ *
+ * RAM is one host buffer mapped into Unicorn at physical 0.  Everything
+ * from the end of RAM to the top of the physical-address space is one
+ * MMIO region whose reads return all ones and whose writes are dropped,
+ * as on a PC with nothing decoding those addresses; each such access is
+ * counted and traced (docs/platform.md).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #include "machine.h"
+
+void vx_set_error(vmxsim *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
+}
+
+static const int gpr_ids[16] = {
+    UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+    UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+    UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+int vx_uc_gpr(int n) { return gpr_ids[n & 15]; }
+
+uint64_t vx_reg(vmxsim *m, int uc_reg)
+{
+    uint64_t v = 0;
+    uc_reg_read(m->uc, uc_reg, &v);
+    return v;
+}
+
+void vx_set_reg(vmxsim *m, int uc_reg, uint64_t v)
+{
+    uc_reg_write(m->uc, uc_reg, &v);
+}
+
+uint64_t vx_gpr(vmxsim *m, int n) { return vx_reg(m, gpr_ids[n & 15]); }
+void vx_set_gpr(vmxsim *m, int n, uint64_t v) { vx_set_reg(m, gpr_ids[n & 15], v); }
+
+uint64_t vx_msr_get(vmxsim *m, uint32_t msr)
+{
+    uc_x86_msr r = {.rid = msr, .value = 0};
+    uc_reg_read(m->uc, UC_X86_REG_MSR, &r);
+    return r.value;
+}
+
+void vx_msr_set(vmxsim *m, uint32_t msr, uint64_t v)
+{
+    uc_x86_msr r = {.rid = msr, .value = v};
+    uc_reg_write(m->uc, UC_X86_REG_MSR, &r);
+}
+
+/* CPL is the RPL of CS in protected mode (SS.DPL really, equal in all
+ * the states the model creates; SDM Vol. 3A 5.5). */
+int vx_cpl(vmxsim *m)
+{
+    if (!(vx_reg(m, UC_X86_REG_CR0) & 1)) return 0;
+    if (vx_reg(m, UC_X86_REG_EFLAGS) & (1u << 17)) return 3; /* virtual-8086 */
+    return (int)(vx_reg(m, UC_X86_REG_CS) & 3);
+}
+
+int vx_in_long_mode(vmxsim *m)
+{
+    return (vx_msr_get(m, VX_MSR_EFER) >> 10) & 1;
+}
+
+/* The code size of the running code: 64 in 64-bit mode (CS.L), else by
+ * CS.D.  Unicorn exposes the cached CS attributes only through its
+ * segment descriptor in memory, so read the descriptor from the GDT/LDT
+ * as the CPU loaded it. */
+int vx_code_mode(vmxsim *m)
+{
+    uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
+    if (!(cr0 & 1)) return 16;
+    if (vx_reg(m, UC_X86_REG_EFLAGS) & (1u << 17)) return 16;
+    uint16_t sel = (uint16_t)vx_reg(m, UC_X86_REG_CS);
+    uc_x86_mmr gdtr = {0};
+    uc_reg_read(m->uc, UC_X86_REG_GDTR, &gdtr);
+    if ((sel & 4) || (uint32_t)(sel | 7) > gdtr.limit)
+        return vx_in_long_mode(m) ? 64 : 32; /* LDT code: not modelled; assume */
+    uint64_t desc = 0;
+    /* The GDT base is linear; in the start state it is identity mapped. */
+    uint64_t pa = gdtr.base + (sel & ~7u);
+    vx_phys_read(m, pa, &desc, 8);
+    int l = (desc >> 53) & 1, d = (desc >> 54) & 1;
+    if (vx_in_long_mode(m) && l) return 64;
+    return d ? 32 : 16;
+}
+
+/* ---- physical memory ---- */
+
+static void outside_access(vmxsim *m, uint64_t pa, size_t len, int write)
+{
+    if (write) m->outside_writes++;
+    else m->outside_reads++;
+    if (vx_ev_wanted(m, VMXSIM_EV_MEMORY)) {
+        json_t *ev = vx_ev_new(m, "outside_memory");
+        json_object_set_new(ev, "address", vx_json_hex(pa));
+        json_object_set_new(ev, "access", json_string(write ? "write" : "read"));
+        json_object_set_new(ev, "size", json_integer((json_int_t)len));
+        vx_ev_emit(m, VMXSIM_EV_MEMORY, ev);
+    }
+}
+
+void vx_phys_read(vmxsim *m, uint64_t pa, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    if (pa < m->mem_size && len <= m->mem_size - pa) {
+        memcpy(out, m->ram + pa, len);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = (pa + i < m->mem_size) ? m->ram[pa + i] : 0xFF;
+    outside_access(m, pa, len, 0);
+}
+
+void vx_phys_write(vmxsim *m, uint64_t pa, const void *buf, size_t len)
+{
+    const uint8_t *in = buf;
+    if (pa < m->mem_size && len <= m->mem_size - pa) {
+        memcpy(m->ram + pa, in, len);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (pa + i < m->mem_size) m->ram[pa + i] = in[i];
+    outside_access(m, pa, len, 1);
+}
+
+uint64_t vx_phys_read64(vmxsim *m, uint64_t pa)
+{
+    uint64_t v;
+    vx_phys_read(m, pa, &v, 8);
+    return v;
+}
+
+uint32_t vx_phys_read32(vmxsim *m, uint64_t pa)
+{
+    uint32_t v;
+    vx_phys_read(m, pa, &v, 4);
+    return v;
+}
+
+void vx_phys_write32(vmxsim *m, uint64_t pa, uint32_t v) { vx_phys_write(m, pa, &v, 4); }
+void vx_phys_write64(vmxsim *m, uint64_t pa, uint64_t v) { vx_phys_write(m, pa, &v, 8); }
+
+/* MMIO callbacks for the region above RAM. */
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+    (void)uc;
+    vmxsim *m = user;
+    outside_access(m, m->mem_size + off, size, 0);
+    return size >= 8 ? UINT64_MAX : ((1ull << (size * 8)) - 1);
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
+                       void *user)
+{
+    (void)uc;
+    (void)v;
+    vmxsim *m = user;
+    outside_access(m, m->mem_size + off, size, 1);
+}
+
+/* ---- start states (docs/start-state.md) ---- */
+
+enum {
+    PML4_PA = 0x1000, PDPT_PA = 0x2000, PD_PA = 0x3000, GDT_PA = 0x7000,
+    START_RSP = 0x90000,
+};
+
+/* GDT of the start state: null, 64-bit code (0x08), flat data (0x10),
+ * 32-bit code (0x18).  Accessed bits are preset so that the CPU never
+ * writes the descriptors. */
+static const uint64_t start_gdt[4] = {
+    0,
+    0x00AF9B000000FFFFull, /* code, DPL 0, L=1, G=1, present, readable */
+    0x00CF93000000FFFFull, /* data, DPL 0, D/B=1, G=1, writable */
+    0x00CF9B000000FFFFull, /* code, DPL 0, D=1 (32-bit), G=1, readable */
+};
+
+static void write_start_tables(vmxsim *m)
+{
+    /* Identity map of the low 4 GiB with 2 MiB pages (SDM Vol. 3A 4.5):
+     * PML4[0] -> PDPT, PDPT[0..3] -> four page directories. */
+    vx_phys_write64(m, PML4_PA, PDPT_PA | 3);
+    for (int i = 0; i < 4; i++) {
+        vx_phys_write64(m, PDPT_PA + 8 * i, (uint64_t)(PD_PA + 0x1000 * i) | 3);
+        for (int j = 0; j < 512; j++) {
+            uint64_t addr = ((uint64_t)i << 30) | ((uint64_t)j << 21);
+            vx_phys_write64(m, PD_PA + 0x1000 * i + 8 * j, addr | 0x83);
+        }
+    }
+    vx_phys_write(m, GDT_PA, start_gdt, sizeof start_gdt);
+}
+
+static int load_segments(vmxsim *m, uint16_t cs, uint16_t data)
+{
+    uc_x86_mmr gdtr = {.selector = 0, .base = GDT_PA, .limit = 0x1F, .flags = 0};
+    uc_x86_mmr idtr = {0};
+    if (uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr) ||
+        uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr))
+        return -1;
+    static const int segs[5] = {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES,
+                                UC_X86_REG_FS, UC_X86_REG_GS};
+    uint64_t c = cs, d = data;
+    if (uc_reg_write(m->uc, UC_X86_REG_CS, &c)) return -1;
+    for (int i = 0; i < 5; i++)
+        if (uc_reg_write(m->uc, segs[i], &d)) return -1;
+    return 0;
+}
+
+static void zero_gprs(vmxsim *m)
+{
+    for (int i = 0; i < 16; i++) vx_set_gpr(m, i, 0);
+    vx_set_reg(m, UC_X86_REG_CR2, 0);
+}
+
+int vx_start_state_long(vmxsim *m, uint64_t entry)
+{
+    write_start_tables(m);
+    zero_gprs(m);
+    vx_set_reg(m, UC_X86_REG_CR3, PML4_PA);
+    vx_set_reg(m, UC_X86_REG_CR4, 0x20);
+    vx_msr_set(m, VX_MSR_EFER, 0x500);
+    vx_set_reg(m, UC_X86_REG_CR0, 0x80000031);
+    if (load_segments(m, 0x08, 0x10)) {
+        vx_set_error(m, "engine refused the start state's segments");
+        return -1;
+    }
+    vx_set_reg(m, UC_X86_REG_RSP, START_RSP);
+    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
+    vx_set_reg(m, UC_X86_REG_RIP, entry);
+    m->entry = entry;
+    m->entered = 1;
+    return 0;
+}
+
+/* Multiboot 1 machine state (Multiboot Specification 0.6.96, 3.2):
+ * 32-bit protected mode, paging off, flat 4 GiB segments, EAX magic,
+ * EBX the information structure, A20 on, IF and VM clear. */
+int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi)
+{
+    write_start_tables(m);
+    zero_gprs(m);
+    vx_set_reg(m, UC_X86_REG_CR0, 0x11); /* PE | ET */
+    vx_set_reg(m, UC_X86_REG_CR4, 0);
+    vx_set_reg(m, UC_X86_REG_CR3, 0);
+    vx_msr_set(m, VX_MSR_EFER, 0);
+    if (load_segments(m, 0x18, 0x10)) {
+        vx_set_error(m, "engine refused the multiboot segments");
+        return -1;
+    }
+    vx_set_reg(m, UC_X86_REG_RAX, 0x2BADB002);
+    vx_set_reg(m, UC_X86_REG_RBX, mbi);
+    vx_set_reg(m, UC_X86_REG_RSP, 0);
+    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
+    vx_set_reg(m, UC_X86_REG_RIP, entry);
+    m->entry = entry;
+    m->entered = 1;
+    m->multiboot = 1;
+    m->mb_info = mbi;
+    return 0;
+}
+
+/* ---- creation ---- */
+
+static void reset_model_state(vmxsim *m)
+{
+    m->current_vmcs = VX_NO_VMCS;
+    m->feature_control = 5; /* lock | enable VMX outside SMX, as firmware leaves it */
+    const vx_profile_msr *pat = vx_profile_msr_find(&m->prof, VX_MSR_PAT);
+    m->pat = pat ? pat->value : 0x0007040600070406ull;
+    for (int i = 0; i < m->prof.nmsrs; i++)
+        m->profile_msr_val[i] = m->prof.msrs[i].value;
+    m->pend_vector = -1;
+}
+
+vmxsim *vmxsim_create(const vmxsim_options *opt, char *err, size_t errlen)
+{
+    vmxsim_options def = {0};
+    if (!opt) opt = &def;
+    vmxsim *m = calloc(1, sizeof *m);
+    if (!m) {
+        if (errlen) snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (vx_profile_load(opt->cpu ? opt->cpu : "icelake-server", opt->profile_dir,
+                        &m->prof, m->err, sizeof m->err) < 0)
+        goto fail;
+    m->mem_size = opt->mem_size ? opt->mem_size : VX_DEFAULT_MEM;
+    if (m->mem_size % 4096 || m->mem_size < (2ull << 20) ||
+        m->mem_size > (64ull << 30)) {
+        vx_set_error(m, "memory size %llu: must be a multiple of 4 KiB between 2 MiB and 64 GiB",
+                     (unsigned long long)m->mem_size);
+        goto fail;
+    }
+    m->ram = mmap(NULL, m->mem_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m->ram == MAP_FAILED) {
+        m->ram = NULL;
+        vx_set_error(m, "cannot allocate %llu bytes of guest memory",
+                     (unsigned long long)m->mem_size);
+        goto fail;
+    }
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &m->uc) != UC_ERR_OK) {
+        vx_set_error(m, "cannot create the Unicorn engine");
+        goto fail;
+    }
+    if (uc_mem_map_ptr(m->uc, 0, m->mem_size, UC_PROT_ALL, m->ram) != UC_ERR_OK) {
+        vx_set_error(m, "cannot map guest memory into the engine");
+        goto fail;
+    }
+    uint64_t top = 1ull << m->prof.maxphyaddr;
+    if (uc_mmio_map(m->uc, m->mem_size, top - m->mem_size, mmio_read, m,
+                    mmio_write, m) != UC_ERR_OK) {
+        vx_set_error(m, "cannot map the region above RAM");
+        goto fail;
+    }
+    m->dec = vx_decoder_new();
+    if (!m->dec) {
+        vx_set_error(m, "cannot open capstone");
+        goto fail;
+    }
+    m->console = opt->console ? opt->console : stdout;
+    m->max_insns = opt->max_insns;
+    m->wall_limit = opt->wall_limit;
+    m->cmdline = strdup(opt->cmdline ? opt->cmdline : "");
+    reset_model_state(m);
+    if (opt->feature_control_unlocked) m->feature_control = 0;
+    if (vx_run_init(m) < 0) goto fail;
+    if (opt->trace_path) {
+        m->trace = vx_trace_open(opt->trace_path, m->err, sizeof m->err);
+        if (!m->trace) goto fail;
+    }
+    return m;
+fail:
+    if (errlen) snprintf(err, errlen, "%s", m->err);
+    vmxsim_destroy(m);
+    return NULL;
+}
+
+void vmxsim_destroy(vmxsim *m)
+{
+    if (!m) return;
+    vx_run_fini(m);
+    if (m->trace) vx_trace_close(m->trace);
+    for (int i = 0; i < m->nactive; i++) vx_vmcs_free(m->active[i]);
+    free(m->active);
+    if (m->uc) uc_close(m->uc);
+    if (m->ram) munmap(m->ram, m->mem_size);
+    vx_decoder_free(m->dec);
+    json_decref(m->images);
+    free(m->cmdline);
+    free(m->last_event_json);
+    free(m);
+}
+
+const char *vmxsim_error(const vmxsim *m) { return m ? m->err : "no machine"; }
+const char *vmxsim_cpu_name(const vmxsim *m) { return m->prof.name; }

@@ -50,6 +50,7 @@ typedef struct vx_block {
     uint16_t ninsns;
     uint8_t mode;          /* 16/32/64 when decoded */
     uint8_t has_sites;
+    uint8_t armed;         /* sites hooked and stale translations dropped */
     uint16_t *offs;        /* ninsns offsets */
     uint8_t *bytes;        /* size bytes, to notice rewritten code */
     struct vx_block *next; /* hash chain */
@@ -59,6 +60,8 @@ typedef struct vx_block {
 typedef struct vx_site {
     uint64_t addr;
     uc_hook hook;
+    vx_insn insn;          /* decoded when the hook was placed */
+    struct vmxsim *m;
     struct vx_site *next;
 } vx_site;
 
@@ -125,6 +128,7 @@ struct vmxsim {
     uint64_t blocks_since_clock;
     double wall_start;
     int entered;           /* an entry point was set */
+    int started, ended;    /* start / end events emitted */
     uint64_t entry;
 
     /* the instruction being executed by the model */
@@ -136,6 +140,9 @@ struct vmxsim {
     int pend_has_err;
     uint32_t pend_err;
     uint64_t pend_cr2;
+    uint64_t pend_rip;     /* RIP to push: the instruction, or the next one for traps */
+    int pend_soft;         /* software interrupt (INT n): gate DPL is checked */
+    int pend_engine;       /* reported by Unicorn rather than raised by the model */
     int delivering;        /* nesting depth of exception delivery */
 
     /* platform */
@@ -144,6 +151,7 @@ struct vmxsim {
     int shutdown_len;
     uint64_t outside_reads, outside_writes;
     int old_exception_off; /* Unicorn context offset of env->old_exception */
+    int error_code_off;    /* Unicorn context offset of env->error_code */
     uc_context *ctx;
 
     /* loaded images, for the start event: array of
@@ -163,9 +171,15 @@ struct vmxsim {
     unsigned cb_mask;
     unsigned stop_mask;    /* vmxsim_run_until: stop after such an event */
     int stop_on_event;
+    int event_hit;         /* an event in stop_mask was emitted */
+    uint64_t budget_until; /* address where the instruction budget runs out */
+    char con_line[256];    /* console text not yet traced */
+    int con_len;
+    uint16_t con_port;
     uint64_t seq;
     char *last_event_json;
     vmxsim_event last_event;
+    char last_event_name[32];
 };
 
 /* ---- machine.c: state, registers, memory ---- */
@@ -216,8 +230,20 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err);
 /* Deliver the pending exception through the IDT (SDM Vol. 3A 6.12);
  * escalates to #DF and triple fault as the SDM says. */
 void vx_deliver_pending(vmxsim *m);
+const char *vx_vector_name(int vector);   /* "#GP" */
 /* End the run with a triple-fault report and a register dump. */
 void vx_triple_fault(vmxsim *m, const char *why);
+
+/* ---- engine.c: Unicorn quirks ---- */
+/* Find where Unicorn keeps the exception state in its saved context
+ * (-1 with m->err if it cannot be found). */
+int vx_engine_probe(vmxsim *m);
+/* Unicorn reported exception `vector` (from UC_HOOK_INTR). */
+void vx_engine_exception(vmxsim *m, int vector);
+/* With the engine stopped: fetch the error code of the exception Unicorn
+ * raised, and reset Unicorn's "exception in progress" state so that the
+ * next exception is not mistaken for a double fault. */
+uint32_t vx_engine_take_exception(vmxsim *m);
 
 /* ---- insn.c: the model-owned non-VMX instructions ---- */
 vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
@@ -225,22 +251,32 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
 /* ---- vmx.c: VMX instructions (SDM Vol. 3C 31) ---- */
 vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
 
-/* ---- msr.c / cr.c ---- */
+/* ---- msr.c ---- */
+vx_action vx_exec_msr(vmxsim *m, const vx_insn *in);
+const char *vx_msr_name(uint32_t msr); /* NULL if unnamed */
+uint64_t vx_tsc(vmxsim *m);            /* the model's TSC (insn.c) */
 /* 0 and *v, or -1 when the MSR does not exist (#GP). */
 int vx_rdmsr(vmxsim *m, uint32_t msr, uint64_t *v);
 /* 0, or -1 for #GP (absent MSR, reserved bits, locked register). */
 int vx_wrmsr(vmxsim *m, uint32_t msr, uint64_t v);
 
 /* ---- platform.c: I/O ports ---- */
+void vx_console_flush(vmxsim *m);      /* trace pending console text */
 /* port I/O of size 1, 2 or 4 bytes; may set m->end. */
 uint32_t vx_port_in(vmxsim *m, uint16_t port, int size);
 void vx_port_out(vmxsim *m, uint16_t port, int size, uint32_t v);
 
 /* ---- run.c ---- */
+int vx_run_init(vmxsim *m);   /* hooks, block cache; -1 with m->err */
+void vx_run_fini(vmxsim *m);
+/* Run until m->end is set or (with stop_on_event) an event stops it. */
+void vx_run_loop(vmxsim *m);
 void vx_end_run(vmxsim *m, vmxsim_end why, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vx_not_modelled(vmxsim *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Hook a model-owned instruction address (idempotent). */
+int vx_site_add(vmxsim *m, uint64_t addr);
 /* Code at [lo, hi) changed meaning for the model: drop its translations. */
 void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi);
 

@@ -1,2 +1,492 @@
-/* run.c: being written (core skeleton). */
+/*
+ * run.c - the run loop: Unicorn executes ordinary code at full speed,
+ * and the model takes control exactly at the instructions it owns.
+ *
+ * How control is taken (costs from ../shared/notes/unicorn-2.0.1.md):
+ *  - One UC_HOOK_BLOCK over all code.  The first time a block is seen it
+ *    is decoded once with capstone (decoder/), its instruction count is
+ *    cached for instruction counting, and every model-owned instruction
+ *    in it gets a single-address UC_HOOK_CODE ("site"); then the block's
+ *    stale translation is dropped and it is re-entered, so the hooks are
+ *    compiled into it.  A block hook costs ~20% of raw speed; a
+ *    per-instruction hook would cost 17x.
+ *  - A site's hook executes the instruction in the model and either
+ *    writes RIP past it (Unicorn resumes there, ~60 ns) or stops the
+ *    engine (never both: a RIP write inside a hook cancels uc_emu_stop).
+ *  - UC_HOOK_INSN_INVALID catches VMX opcodes that reach Unicorn
+ *    unhooked (fallback) and genuinely undefined opcodes (#UD).
+ *  - UC_HOOK_INTR receives the exceptions Unicorn raises; the model
+ *    delivers them through the IDT (Unicorn does not).
+ * Instructions are counted per block at block entry and corrected when a
+ * block is left early by a site or a fault.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "machine.h"
+
+#define NBUCKETS 4096u
+#define MAX_BLOCK_INSNS 1024
+#define NO_UNTIL UINT64_MAX /* never reached: not a canonical address */
+
+static double host_seconds(void)
+{
+    /* Only for the wall-clock limit: never feeds the model or the trace. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void vx_end_run(vmxsim *m, vmxsim_end why, int status, const char *fmt, ...)
+{
+    if (m->end != VMXSIM_END_NONE) return; /* the first reason wins */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->end_msg, sizeof m->end_msg, fmt, ap);
+    va_end(ap);
+    m->end = why;
+    m->exit_status = status;
+}
+
+void vx_not_modelled(vmxsim *m, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (vx_ev_wanted(m, VMXSIM_EV_END)) {
+        json_t *ev = vx_ev_new(m, "not_modelled");
+        json_object_set_new(ev, "what", json_string(what));
+        vx_ev_emit(m, VMXSIM_EV_END, ev);
+    }
+    vx_end_run(m, VMXSIM_END_NOT_MODELLED, VMXSIM_STATUS_NOT_MODELLED, "not modelled: %s", what);
+}
+
+void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi)
+{
+    if (!m->flush_pending) {
+        m->flush_lo = lo;
+        m->flush_hi = hi;
+    } else {
+        if (lo < m->flush_lo) m->flush_lo = lo;
+        if (hi > m->flush_hi) m->flush_hi = hi;
+    }
+    m->flush_pending = 1;
+}
+
+/* ---- decoded-block cache ---- */
+
+static unsigned bucket(uint64_t addr)
+{
+    return (unsigned)((addr * 0x9E3779B97F4A7C15ull) >> 52) & (NBUCKETS - 1);
+}
+
+static void read_code(vmxsim *m, uint64_t addr, uint8_t *buf, size_t len)
+{
+    if (addr < m->mem_size && len <= m->mem_size - addr)
+        memcpy(buf, m->ram + addr, len);
+    else
+        uc_mem_read(m->uc, addr, buf, len);
+}
+
+static int block_current(vmxsim *m, const vx_block *b, uint32_t size)
+{
+    if (b->size != size) return 0;
+    if (b->addr < m->mem_size && size <= m->mem_size - b->addr)
+        return memcmp(b->bytes, m->ram + b->addr, size) == 0;
+    return 1;
+}
+
+static void block_free(vx_block *b)
+{
+    free(b->offs);
+    free(b->bytes);
+    free(b);
+}
+
+static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
+{
+    vx_block *b = calloc(1, sizeof *b);
+    uint16_t offs[MAX_BLOCK_INSNS];
+    uint8_t ops[MAX_BLOCK_INSNS];
+    if (!b) return NULL;
+    b->addr = addr;
+    b->size = size;
+    b->bytes = malloc(size ? size : 1);
+    if (!b->bytes) { free(b); return NULL; }
+    read_code(m, addr, b->bytes, size);
+    b->mode = (uint8_t)vx_code_mode(m);
+    int n = vx_decode_block(m->dec, b->mode, b->bytes, size, addr, offs, ops,
+                            MAX_BLOCK_INSNS);
+    b->ninsns = (uint16_t)n;
+    b->offs = malloc(sizeof(uint16_t) * (size_t)(n ? n : 1));
+    if (!b->offs) { block_free(b); return NULL; }
+    memcpy(b->offs, offs, sizeof(uint16_t) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (ops[i] != VX_OP_NONE) b->has_sites = 1;
+    /* Remember the sites' addresses by hooking them now. */
+    for (int i = 0; i < n && b->has_sites; i++) {
+        if (ops[i] == VX_OP_NONE) continue;
+        if (vx_site_add(m, addr + offs[i]) < 0) { block_free(b); return NULL; }
+    }
+    return b;
+}
+
+static vx_block *block_lookup(vmxsim *m, uint64_t addr, uint32_t size, int *fresh)
+{
+    unsigned h = bucket(addr);
+    vx_block **pp = &m->blocks[h];
+    *fresh = 0;
+    for (vx_block *b = *pp; b; pp = &b->next, b = b->next) {
+        if (b->addr != addr) continue;
+        if (block_current(m, b, size)) return b;
+        *pp = b->next; /* rewritten or re-cut: decode it again */
+        if (m->cur_block == b) m->cur_block = NULL;
+        block_free(b);
+        break;
+    }
+    vx_block *b = block_decode(m, addr, size);
+    if (!b) return NULL;
+    b->next = m->blocks[h];
+    m->blocks[h] = b;
+    *fresh = 1;
+    return b;
+}
+
+/* Index of the instruction at addr in block b (its offset in offs[]). */
+static int block_index(const vx_block *b, uint64_t addr)
+{
+    if (!b || addr < b->addr) return -1;
+    uint64_t off = addr - b->addr;
+    int lo = 0, hi = b->ninsns - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (b->offs[mid] == off) return mid;
+        if (b->offs[mid] < off) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+/* Instructions retired before the one at addr in the current block. */
+static uint64_t icount_at(vmxsim *m, uint64_t addr)
+{
+    int i = block_index(m->cur_block, addr);
+    return i < 0 ? m->icount : m->blk_base + (uint64_t)i;
+}
+
+/* ---- hooks ---- */
+
+static void stop_engine(vmxsim *m)
+{
+    uc_emu_stop(m->uc);
+}
+
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)uc;
+    vmxsim *m = user;
+    vx_block *b = m->cur_block;
+    if (!size) return;
+    if (!(b && b->addr == addr && block_current(m, b, size))) {
+        int fresh;
+        if (addr >= m->mem_size) {
+            vx_not_modelled(m, "executing code outside RAM at 0x%llx",
+                            (unsigned long long)addr);
+            stop_engine(m);
+            return;
+        }
+        b = block_lookup(m, addr, size, &fresh);
+        if (!b) {
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "out of memory decoding code");
+            stop_engine(m);
+            return;
+        }
+        if (b->has_sites && !b->armed) {
+            /* The translation Unicorn is about to run was made before the
+             * sites were hooked: drop it and come back. */
+            b->armed = 1;
+            vx_flush_code(m, addr, addr + size);
+            m->resume_rip = addr;
+            m->restart = 1;
+            m->cur_block = NULL;
+            stop_engine(m);
+            return;
+        }
+    }
+    if (m->max_insns && m->icount + b->ninsns > m->max_insns) {
+        uint64_t k = m->max_insns - m->icount;
+        if (k == 0 || m->budget_until) {
+            vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
+                       "instruction budget of %llu used up",
+                       (unsigned long long)m->max_insns);
+            stop_engine(m);
+            return;
+        }
+        /* Stop exactly after k more instructions: run to the address of
+         * the (k+1)-th instruction of this block. */
+        m->budget_until = addr + b->offs[k];
+        m->resume_rip = addr;
+        m->restart = 1;
+        stop_engine(m);
+        return;
+    }
+    m->cur_block = b;
+    m->blk_base = m->icount;
+    m->icount += b->ninsns;
+    if (m->wall_limit > 0 && ++m->blocks_since_clock >= 65536) {
+        m->blocks_since_clock = 0;
+        if (host_seconds() - m->wall_start >= m->wall_limit) {
+            m->icount = m->blk_base;
+            vx_end_run(m, VMXSIM_END_WALL_LIMIT, VMXSIM_STATUS_LIMIT,
+                       "wall-clock limit of %g s reached", m->wall_limit);
+            stop_engine(m);
+        }
+    }
+}
+
+/* Execute one model-owned instruction; returns its action. */
+static vx_action dispatch(vmxsim *m, const vx_insn *in)
+{
+    switch (in->op) {
+    case VX_OP_VMXON: case VX_OP_VMXOFF: case VX_OP_VMCLEAR:
+    case VX_OP_VMPTRLD: case VX_OP_VMPTRST: case VX_OP_VMREAD:
+    case VX_OP_VMWRITE: case VX_OP_VMLAUNCH: case VX_OP_VMRESUME:
+    case VX_OP_VMCALL: case VX_OP_VMFUNC: case VX_OP_INVEPT:
+    case VX_OP_INVVPID:
+        return vx_exec_vmx(m, in);
+    default:
+        return vx_exec_insn(m, in);
+    }
+}
+
+/* Make sure the site's decoded instruction matches the bytes in memory. */
+static const vx_insn *site_insn(vmxsim *m, vx_site *s)
+{
+    uint8_t cur[15];
+    read_code(m, s->addr, cur, sizeof cur);
+    if (s->insn.len && memcmp(cur, s->insn.bytes, s->insn.len) == 0 &&
+        s->insn.mode == (m->cur_block ? m->cur_block->mode : s->insn.mode))
+        return &s->insn;
+    int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
+    if (vx_decode(m->dec, mode, cur, sizeof cur, s->addr, &s->insn) < 0)
+        s->insn.op = VX_OP_NONE;
+    return &s->insn;
+}
+
+/* Carry out a handler's action from inside a hook.  Returns 1 if RIP was
+ * written (the engine continues), 0 if the engine was stopped. */
+static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
+{
+    m->insn = NULL;
+    switch (act) {
+    case VX_FAULT:
+        m->icount = icnt;
+        stop_engine(m);
+        return 0;
+    case VX_STOP:
+        m->icount = icnt + 1;
+        if (!m->restart) m->resume_rip = in->addr + in->len;
+        m->restart = 1;
+        stop_engine(m);
+        return 0;
+    case VX_NEXT:
+    case VX_JUMP: {
+        uint64_t next = act == VX_JUMP ? m->resume_rip : in->addr + in->len;
+        m->icount = icnt + 1;
+        if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending) {
+            m->resume_rip = next;
+            m->restart = 1;
+            stop_engine(m);
+            return 0;
+        }
+        vx_set_reg(m, UC_X86_REG_RIP, next);
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)uc;
+    (void)size;
+    vx_site *s = user;
+    vmxsim *m = s->m;
+    if (m->end != VMXSIM_END_NONE) { stop_engine(m); return; }
+    const vx_insn *in = site_insn(m, s);
+    if (in->op == VX_OP_NONE) return; /* rewritten into an ordinary one */
+    uint64_t icnt = icount_at(m, addr);
+    m->insn = in;
+    m->insn_icount = icnt;
+    finish(m, in, dispatch(m, in), icnt);
+}
+
+static bool on_invalid(uc_engine *uc, void *user)
+{
+    (void)uc;
+    vmxsim *m = user;
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    uint8_t code[15];
+    vx_insn in;
+    read_code(m, rip, code, sizeof code);
+    int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
+    uint64_t icnt = icount_at(m, rip);
+    if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
+        in.op != VX_OP_NONE) {
+        /* A model-owned instruction that reached Unicorn without its hook:
+         * run it here, and hook it for next time. */
+        vx_site_add(m, rip);
+        vx_flush_code(m, rip, rip + in.len);
+        m->insn = &in;
+        m->insn_icount = icnt;
+        vx_action act = dispatch(m, &in);
+        m->insn = NULL;
+        if (act == VX_FAULT) {
+            m->icount = icnt;
+        } else {
+            m->icount = icnt + 1;
+            if (!(act == VX_STOP && m->restart))
+                m->resume_rip = act == VX_JUMP ? m->resume_rip : rip + in.len;
+            m->restart = 1;
+        }
+        stop_engine(m);
+        return true;
+    }
+    m->icount = icnt;
+    m->insn = NULL;
+    vx_raise(m, VX_UD, 0, 0);
+    m->pend_rip = rip;
+    stop_engine(m);
+    return true;
+}
+
+static void on_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+    (void)uc;
+    vmxsim *m = user;
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    m->icount = icount_at(m, rip);
+    vx_engine_exception(m, (int)intno);
+    stop_engine(m);
+}
+
+/* ---- sites ---- */
+
+int vx_site_add(vmxsim *m, uint64_t addr)
+{
+    for (vx_site *s = m->sites; s; s = s->next)
+        if (s->addr == addr) return 0;
+    vx_site *s = calloc(1, sizeof *s);
+    if (!s) return -1;
+    s->addr = addr;
+    s->m = m;
+    if (uc_hook_add(m->uc, &s->hook, UC_HOOK_CODE, (void *)on_site, s, addr,
+                    addr) != UC_ERR_OK) {
+        free(s);
+        return -1;
+    }
+    s->next = m->sites;
+    m->sites = s;
+    return 0;
+}
+
+/* ---- setup ---- */
+
+int vx_run_init(vmxsim *m)
+{
+    m->blocks = calloc(NBUCKETS, sizeof *m->blocks);
+    m->nbuckets = NBUCKETS;
+    if (!m->blocks) {
+        vx_set_error(m, "out of memory");
+        return -1;
+    }
+    if (uc_hook_add(m->uc, &m->h_block, UC_HOOK_BLOCK, (void *)on_block, m, 1, 0) ||
+        uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, (void *)on_invalid,
+                    m, 1, 0) ||
+        uc_hook_add(m->uc, &m->h_intr, UC_HOOK_INTR, (void *)on_intr, m, 1, 0)) {
+        vx_set_error(m, "cannot install engine hooks");
+        return -1;
+    }
+    if (vx_engine_probe(m) < 0) return -1;
+    return 0;
+}
+
+void vx_run_fini(vmxsim *m)
+{
+    if (m->blocks) {
+        for (unsigned i = 0; i < m->nbuckets; i++) {
+            vx_block *b = m->blocks[i];
+            while (b) {
+                vx_block *n = b->next;
+                block_free(b);
+                b = n;
+            }
+        }
+        free(m->blocks);
+        m->blocks = NULL;
+    }
+    vx_site *s = m->sites;
+    while (s) {
+        vx_site *n = s->next;
+        free(s);
+        s = n;
+    }
+    m->sites = NULL;
+    if (m->ctx) uc_context_free(m->ctx);
+    m->ctx = NULL;
+}
+
+static void engine_error(vmxsim *m, uc_err e)
+{
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    switch (e) {
+    case UC_ERR_READ_UNMAPPED: case UC_ERR_WRITE_UNMAPPED:
+    case UC_ERR_FETCH_UNMAPPED:
+        vx_not_modelled(m, "access above the physical-address width (%s) at RIP 0x%llx",
+                        uc_strerror(e), (unsigned long long)rip);
+        break;
+    default:
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "engine error at RIP 0x%llx: %s",
+                   (unsigned long long)rip, uc_strerror(e));
+    }
+}
+
+void vx_run_loop(vmxsim *m)
+{
+    if (m->wall_limit > 0 && m->wall_start == 0) m->wall_start = host_seconds();
+    while (m->end == VMXSIM_END_NONE) {
+        if (m->flush_pending) {
+            uc_ctl_remove_cache(m->uc, m->flush_lo, m->flush_hi);
+            m->flush_pending = 0;
+        }
+        uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+        uint64_t until = m->budget_until ? m->budget_until : NO_UNTIL;
+        m->cur_block = NULL;
+        uc_err e = uc_emu_start(m->uc, rip, until, 0, 0);
+        if (m->pend_vector >= 0) {
+            vx_deliver_pending(m);
+        } else if (m->restart) {
+            m->restart = 0;
+            vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);
+        } else if (e != UC_ERR_OK) {
+            engine_error(m, e);
+        } else if (m->budget_until &&
+                   vx_reg(m, UC_X86_REG_RIP) == m->budget_until) {
+            vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
+                       "instruction budget of %llu used up",
+                       (unsigned long long)m->max_insns);
+        } else if (m->end == VMXSIM_END_NONE) {
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                       "engine stopped unexpectedly at RIP 0x%llx",
+                       (unsigned long long)vx_reg(m, UC_X86_REG_RIP));
+        }
+        if (m->event_hit) {
+            m->event_hit = 0;
+            if (m->end == VMXSIM_END_NONE) return;
+        }
+    }
+}

@@ -60,6 +60,10 @@ int vx_profile_vmx_msr(const vx_profile *p, uint32_t msr, uint64_t *v);
 /* Another MSR listed in the profile: pointer to its entry or NULL. */
 const vx_profile_msr *vx_profile_msr_find(const vx_profile *p, uint32_t msr);
 
+/* Names of the profiles in dir (NULL = built-in), sorted; returns how
+ * many (at most max), or -1 if the directory cannot be read. */
+int vx_profile_list(const char *dir, char names[][64], int max);
+
 /* Convenience accessors of IA32_VMX_BASIC (SDM Vol. 3D A.1). */
 uint32_t vx_profile_vmcs_revision(const vx_profile *p);
 unsigned vx_profile_vmcs_size(const vx_profile *p);
