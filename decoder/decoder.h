@@ -78,6 +78,10 @@ int vx_decode(vx_decoder *d, int mode, const uint8_t *code, size_t len,
 int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
                     uint64_t addr, uint16_t *offs, uint8_t *ops, int max);
 
+/* Is this instruction MOV to SS or POP SS (which block events for one
+ * instruction, SDM Vol. 3C 24.4.2)? */
+int vx_is_mov_ss(const uint8_t *p, size_t len, int mode);
+
 /* Disassemble one instruction into text (capstone syntax); "(bad)" if the
  * bytes do not decode. */
 void vx_disasm(vx_decoder *d, int mode, const uint8_t *code, size_t len,

@@ -188,3 +188,17 @@ int vx_decode_operands(const uint8_t *p, size_t len, int mode, vx_insn *in)
         in->rm.seg = SEG_DS;
     return (int)pos;
 }
+
+int vx_is_mov_ss(const uint8_t *p, size_t len, int mode)
+{
+    size_t i = 0;
+    while (i < len && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0x26 ||
+                       p[i] == 0x2E || p[i] == 0x36 || p[i] == 0x3E ||
+                       p[i] == 0x64 || p[i] == 0x65 || p[i] == 0xF2 ||
+                       p[i] == 0xF3))
+        i++;
+    if (mode == 64 && i < len && (p[i] & 0xF0) == 0x40) i++;
+    if (i >= len) return 0;
+    if (p[i] == 0x17) return mode != 64;            /* POP SS */
+    return p[i] == 0x8E && i + 1 < len && ((p[i + 1] >> 3) & 7) == 2; /* MOV SS, r/m */
+}

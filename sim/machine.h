@@ -51,6 +51,7 @@ typedef struct vx_block {
     uint8_t mode;          /* 16/32/64 when decoded */
     uint8_t has_sites;
     uint8_t armed;         /* sites hooked and stale translations dropped */
+    uint8_t ends_mov_ss;   /* last instruction is MOV SS / POP SS */
     uint16_t *offs;        /* ninsns offsets */
     uint8_t *bytes;        /* size bytes, to notice rewritten code */
     struct vx_block *next; /* hash chain */
@@ -114,6 +115,7 @@ struct vmxsim {
     uint64_t icount;       /* instructions retired, committed */
     uint64_t blk_base;     /* icount before the current block */
     vx_block *cur_block;
+    uint64_t prev_mov_ss_end; /* block just left ended with MOV SS here */
     vx_block **blocks;     /* hash table of decoded blocks */
     unsigned nbuckets;
     vx_site *sites;

@@ -127,6 +127,9 @@ static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
     memcpy(b->offs, offs, sizeof(uint16_t) * (size_t)n);
     for (int i = 0; i < n; i++)
         if (ops[i] != VX_OP_NONE) b->has_sites = 1;
+    if (n > 0)
+        b->ends_mov_ss = (uint8_t)vx_is_mov_ss(b->bytes + offs[n - 1],
+                                               size - offs[n - 1], b->mode);
     /* Remember the sites' addresses by hooking them now. */
     for (int i = 0; i < n && b->has_sites; i++) {
         if (ops[i] == VX_OP_NONE) continue;
@@ -234,6 +237,8 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         stop_engine(m);
         return;
     }
+    vx_block *prev = m->cur_block;
+    m->prev_mov_ss_end = prev && prev->ends_mov_ss ? prev->addr + prev->size : 0;
     m->cur_block = b;
     m->blk_base = m->icount;
     m->icount += b->ninsns;
