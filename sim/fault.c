@@ -6,9 +6,9 @@
  *
  * Unicorn raises exceptions but never delivers them; the model raises
  * its own (#UD, #GP, ... from the instructions it executes).  Both end up
- * here.  Not modelled, and reported as such: task gates, and privilege
- * changes that need a stack from the TSS (inter-privilege delivery or an
- * IST), since the model has no TSS yet.
+ * here.  Privilege changes and the IST take their stack from the 64-bit
+ * TSS that TR names.  Not modelled, and reported as such: task gates, and
+ * 32-bit delivery with a privilege change.
  */
 #include <string.h>
 
@@ -163,22 +163,38 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
     if (!((cd >> 47) & 1)) return fail(n, VX_NP, serr);
     if (ia32e && !((cd >> 53) & 1)) return fail(n, VX_GP, serr); /* must be 64-bit code */
     int conforming = (cd >> 42) & 1;
-    if (!conforming && (int)cdpl < cpl) {
-        vx_not_modelled(m, "interrupt delivery with a privilege change (needs a TSS), vector %d",
+    int newcpl = (!conforming && (int)cdpl < cpl) ? (int)cdpl : cpl;
+    unsigned ist = ia32e ? (unsigned)((g[0] >> 32) & 7) : 0;
+    if (newcpl != cpl && !ia32e) {
+        vx_not_modelled(m, "32-bit interrupt delivery with a privilege change (vector %d)",
                         vector);
-        return -1;
-    }
-    if (ia32e && ((g[0] >> 32) & 7)) {
-        vx_not_modelled(m, "interrupt stack table (IST) delivery, vector %d", vector);
         return -1;
     }
     uint64_t flags = vx_reg(m, UC_X86_REG_EFLAGS);
     uint64_t cs = vx_reg(m, UC_X86_REG_CS);
     uint64_t sp = vx_reg(m, UC_X86_REG_RSP);
+    uint64_t ss = vx_reg(m, UC_X86_REG_SS);
+    int switch_stack = ia32e && (newcpl != cpl || ist);
     if (ia32e) {
+        uint64_t old_sp = sp;
+        if (switch_stack) {
+            /* The new stack comes from the 64-bit TSS: RSPn for a
+             * privilege change, or IST[ist] (6.14.4, 6.14.5). */
+            uc_x86_mmr tr = {0};
+            uc_reg_read(m->uc, UC_X86_REG_TR, &tr);
+            uint32_t off = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * (uint32_t)newcpl;
+            if (!(tr.selector & ~3u) || off + 7 > tr.limit)
+                return fail(n, VX_TS, (tr.selector & 0xFFFC) | (soft ? 0u : 1u));
+            if (vx_linear_read(m, tr.base + off, &sp, 8) < 0) {
+                int vec = m->pend_vector;
+                uint32_t e = m->pend_err;
+                m->pend_vector = -1;
+                return fail(n, vec, e);
+            }
+            if ((uint64_t)((int64_t)(sp << 16) >> 16) != sp) return fail(n, VX_SS, 0);
+        }
         /* 64-bit frame: SS, RSP, RFLAGS, CS, RIP, error code; RSP aligned
          * to 16 first (6.14.2). */
-        uint64_t ss = vx_reg(m, UC_X86_REG_SS), old_sp = sp;
         sp &= ~0xFull;
         if (push(m, &sp, ss, 8, 0, n) || push(m, &sp, old_sp, 8, 0, n) ||
             push(m, &sp, flags, 8, 0, n) || push(m, &sp, cs, 8, 0, n) ||
@@ -201,7 +217,10 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
     if (type == 0xE || type == 6) flags &= ~RFLAGS_IF; /* interrupt gate */
     vx_set_reg(m, UC_X86_REG_RSP, sp);
     vx_set_reg(m, UC_X86_REG_EFLAGS, flags);
-    vx_set_reg(m, UC_X86_REG_CS, (sel & ~3u) | (unsigned)cpl);
+    vx_set_reg(m, UC_X86_REG_CS, (sel & ~3u) | (unsigned)newcpl);
+    /* A privilege change in IA-32e mode loads SS with a null selector
+     * whose RPL is the new CPL (6.14.4). */
+    if (newcpl != cpl) vx_set_reg(m, UC_X86_REG_SS, (unsigned)newcpl);
     vx_set_reg(m, UC_X86_REG_RIP, target);
     return 0;
 }
