@@ -1,0 +1,673 @@
+/*
+ * test_vmx.c - the VMX root-operation instructions, end to end: each
+ * program of tests/vmx runs on the model and checks every outcome itself
+ * (RFLAGS, VM-instruction error, exception vector, error code, pushed
+ * RIP/RFLAGS, CR2; see common.inc); this test then checks the run's
+ * result and console output, and, from the trace, the exact sequence of
+ * "vmx" events (instruction, outcome, error number, vector, RFLAGS and
+ * some operands), of "exception" events, and the MSR and CR events that
+ * matter.  Expected outcomes follow the pseudo-code of SDM Vol. 3C 31.3
+ * and the conventions of 31.2; tests/vmx/README.md lists which test
+ * produces which VM-instruction error.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness.h"
+
+/* ---- expected vmx events ---- */
+
+typedef struct exp_vmx {
+    const char *name;     /* "vmxon" */
+    const char *outcome;  /* VMsucceed, VMfailInvalid, VMfailValid, fault */
+    int error;            /* VM-instruction error (VMfailValid) */
+    int vector;           /* exception vector (fault), else -1 */
+    long error_code;      /* error code pushed (fault), -1 if none */
+    uint64_t rflags;      /* after the instruction; before it for a fault */
+    const char *key;      /* an operand to check, or NULL */
+    uint64_t value;
+} exp_vmx;
+
+/* RFLAGS: the programs run each instruction with 0xCD7 (CF PF AF ZF SF
+ * OF DF, bit 1); VMsucceed leaves 0x402, VMfailInvalid 0x403, VMfailValid
+ * 0x442 (31.2); a fault changes nothing. */
+#define F_IN 0xCD7u
+#define OK(n) {n, "VMsucceed", 0, -1, -1, 0x402, NULL, 0}
+#define OKV(n, k, v) {n, "VMsucceed", 0, -1, -1, 0x402, k, v}
+#define INV(n) {n, "VMfailInvalid", 0, -1, -1, 0x403, NULL, 0}
+#define VALID(n, e) {n, "VMfailValid", e, -1, -1, 0x442, NULL, 0}
+#define UD(n) {n, "fault", 0, 6, -1, F_IN, NULL, 0}
+#define GP(n) {n, "fault", 0, 13, 0, F_IN, NULL, 0}
+#define SSF(n) {n, "fault", 0, 12, 0, F_IN, NULL, 0}
+#define PF(n, ec) {n, "fault", 0, 14, ec, F_IN, NULL, 0}
+#define NONE UINT64_MAX
+#define DO_VMPTRLD OK("vmclear"), OK("vmptrld")
+
+/* The SDM's names of the VM-instruction errors, as the trace spells them
+ * ("error_name"), from vmcs/errors.def. */
+static const char *err_name(int num)
+{
+    switch (num) {
+#define VX_ERR(n, id, text) case n: return text;
+#include "../../vmcs/errors.def"
+#undef VX_ERR
+    default: return NULL;
+    }
+}
+
+static char *dump(const json_t *ev)
+{
+    static char buf[1024];
+    char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    snprintf(buf, sizeof buf, "%s", s ? s : "?");
+    free(s);
+    return buf;
+}
+
+static const json_t *operand(const json_t *ev, const char *key)
+{
+    return json_object_get(json_object_get(ev, "operands"), key);
+}
+
+static void check_one(const json_t *ev, const exp_vmx *x, size_t k)
+{
+    const char *d = dump(ev);
+    ck_assert_msg(!strcmp(vx_test_str(ev, "name"), x->name),
+                  "vmx event %zu: expected %s: %s", k, x->name, d);
+    ck_assert_msg(!strcmp(vx_test_str(ev, "outcome"), x->outcome),
+                  "vmx event %zu: expected %s %s: %s", k, x->name, x->outcome, d);
+    ck_assert_msg(vx_test_u64(ev, "rflags", NONE) == x->rflags,
+                  "vmx event %zu: expected rflags 0x%llx: %s", k,
+                  (unsigned long long)x->rflags, d);
+    if (x->error) {
+        ck_assert_msg(vx_test_u64(ev, "error", NONE) == (uint64_t)x->error,
+                      "vmx event %zu: expected error %d: %s", k, x->error, d);
+        ck_assert_msg(err_name(x->error) && !strcmp(vx_test_str(ev, "error_name"), err_name(x->error)),
+                      "vmx event %zu: error_name: %s", k, d);
+    } else {
+        ck_assert_msg(!json_object_get(ev, "error"), "vmx event %zu: no error expected: %s", k, d);
+    }
+    if (x->vector >= 0) {
+        ck_assert_msg(vx_test_u64(ev, "vector", NONE) == (uint64_t)x->vector,
+                      "vmx event %zu: expected vector %d: %s", k, x->vector, d);
+        if (x->error_code >= 0)
+            ck_assert_msg(vx_test_u64(ev, "error_code", NONE) == (uint64_t)x->error_code,
+                          "vmx event %zu: expected error code %ld: %s", k, x->error_code, d);
+        else
+            ck_assert_msg(!json_object_get(ev, "error_code"),
+                          "vmx event %zu: no error code expected: %s", k, d);
+    } else {
+        ck_assert_msg(!json_object_get(ev, "vector"), "vmx event %zu: no vector expected: %s", k, d);
+    }
+    if (x->key) {
+        const json_t *o = operand(ev, x->key);
+        ck_assert_msg(o && vx_test_u64(json_object_get(ev, "operands"), x->key, NONE - 1) == x->value,
+                      "vmx event %zu: expected operand %s = 0x%llx: %s", k, x->key,
+                      (unsigned long long)x->value, d);
+    }
+}
+
+/* The "vmx" events of the run must be exp[0..n) in order.  After each
+ * VMfailValid the programs read the VM-instruction error with VMREAD
+ * (common.inc, VMX_FAILVALID): that VMREAD must succeed with the error
+ * number as its value, and is not listed in exp. */
+static void check_vmx(json_t *events, const exp_vmx *exp, size_t n)
+{
+    size_t i, k = 0;
+    json_t *ev;
+    int pending = -1;
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "vmx")) continue;
+        if (pending >= 0) {
+            const char *d = dump(ev);
+            ck_assert_msg(!strcmp(vx_test_str(ev, "name"), "vmread") &&
+                          !strcmp(vx_test_str(ev, "outcome"), "VMsucceed") &&
+                          vx_test_u64(json_object_get(ev, "operands"), "encoding", 0) == 0x4400 &&
+                          vx_test_u64(json_object_get(ev, "operands"), "value", NONE) == (uint64_t)pending,
+                          "after vmx event %zu: expected VMREAD of error %d: %s", k, pending, d);
+            pending = -1;
+            continue;
+        }
+        ck_assert_msg(k < n, "more vmx events than the %zu expected: %s", n, dump(ev));
+        check_one(ev, &exp[k], k);
+        if (exp[k].error) pending = exp[k].error;
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu vmx events, expected %zu", k, n);
+    ck_assert_msg(pending < 0, "no VMREAD of the last VM-instruction error");
+}
+
+/* The "exception" events, in order: vector and error code (-1 none). */
+typedef struct exp_exc {
+    int vector;
+    long error_code;
+} exp_exc;
+
+static void check_exceptions(json_t *events, const exp_exc *exp, size_t n)
+{
+    size_t i, k = 0;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "exception")) continue;
+        const char *d = dump(ev);
+        ck_assert_msg(k < n, "more exceptions than the %zu expected: %s", n, d);
+        ck_assert_msg(vx_test_u64(ev, "vector", NONE) == (uint64_t)exp[k].vector,
+                      "exception %zu: expected vector %d: %s", k, exp[k].vector, d);
+        if (exp[k].error_code >= 0)
+            ck_assert_msg(vx_test_u64(ev, "error_code", NONE) == (uint64_t)exp[k].error_code,
+                          "exception %zu: expected error code %ld: %s", k, exp[k].error_code, d);
+        else
+            ck_assert_msg(!json_object_get(ev, "error_code"),
+                          "exception %zu: no error code expected: %s", k, d);
+        ck_assert_msg(!json_object_get(ev, "escalated_from"), "exception %zu escalated: %s", k, d);
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu exceptions, expected %zu", k, n);
+    ck_assert_msg(vx_test_count(events, "triple_fault", NULL) == 0, "triple fault");
+}
+
+/* A "msr_*" or "cr_*" event, with its value and outcome. */
+typedef struct exp_reg {
+    const char *event;    /* msr_read, msr_write, cr_read, cr_write */
+    uint64_t value;
+    const char *outcome;  /* ok, gp */
+} exp_reg;
+
+/* The events for MSR `index` (msr_read/msr_write) or control register
+ * `index` (cr_read/cr_write, kind "cr"), in order. */
+static void check_regs(json_t *events, const char *kind, uint64_t index,
+                       const exp_reg *exp, size_t n)
+{
+    size_t i, k = 0;
+    json_t *ev;
+    size_t klen = strlen(kind);
+    json_array_foreach(events, i, ev) {
+        const char *e = vx_test_str(ev, "event");
+        if (strncmp(e, kind, klen) || e[klen] != '_') continue;
+        if (vx_test_u64(ev, kind, NONE) != index) continue;
+        const char *d = dump(ev);
+        ck_assert_msg(k < n, "more %s 0x%llx events than expected: %s", kind,
+                      (unsigned long long)index, d);
+        ck_assert_msg(!strcmp(e, exp[k].event) && vx_test_u64(ev, "value", NONE) == exp[k].value &&
+                      !strcmp(vx_test_str(ev, "outcome"), exp[k].outcome),
+                      "%s 0x%llx event %zu: expected %s 0x%llx %s: %s", kind,
+                      (unsigned long long)index, k, exp[k].event,
+                      (unsigned long long)exp[k].value, exp[k].outcome, d);
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu %s 0x%llx events, expected %zu", k, kind,
+                  (unsigned long long)index, n);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The first vmcs_read or vmcs_write event of field encoding enc. */
+static const json_t *find_field(json_t *events, const char *event, uint64_t enc)
+{
+    for (int i = 0; i < vx_test_count(events, event, NULL); i++) {
+        const json_t *ev = vx_test_find(events, event, NULL, i);
+        if (vx_test_u64(ev, "encoding", NONE) == enc) return ev;
+    }
+    return NULL;
+}
+
+/* Run a program that must report PASS; returns its events. */
+static json_t *run_pass(const char *prog, const char *cpu, const char *extra)
+{
+    vmxsim_result res;
+    json_t *events = NULL;
+    ck_assert_msg(vx_test_run(prog, cpu, extra, &res, &events) == 0, "%s: %s", prog,
+                  vx_test_error());
+    ck_assert_msg(res.end == VMXSIM_END_DEBUG_EXIT && res.exit_status == 1,
+                  "%s on %s: %s; console: %s", prog, cpu ? cpu : "default", res.message,
+                  vx_test_console());
+    ck_assert_str_eq(vx_test_console(), "PASS\n");
+    const json_t *end = vx_test_find(events, "end", NULL, 0);
+    ck_assert_msg(end && !strcmp(vx_test_str(end, "reason"), "debug_exit") &&
+                  vx_test_u64(end, "exit_status", NONE) == 1, "end event: %s",
+                  end ? dump(end) : "missing");
+    return events;
+}
+
+/* ---- the programs ---- */
+
+#define ALL_UD UD("vmxoff"), UD("vmclear"), UD("vmptrld"), UD("vmptrst"), UD("vmread"), \
+    UD("vmwrite"), UD("vmlaunch"), UD("vmresume"), UD("vmcall"), UD("invept"),       \
+    UD("invvpid"), UD("vmfunc")
+
+static const exp_exc ud_x26[26] = {
+    {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1},
+    {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1},
+    {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1},
+};
+
+START_TEST(ud_outside)
+{
+    json_t *ev = run_pass("ud_outside.elf", NULL, NULL);
+    static const exp_vmx x[] = {UD("vmxon"), ALL_UD, ALL_UD, UD("vmxon")};
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 26);
+    /* CR4.VMXE set, then cleared again outside VMX operation */
+    static const exp_reg cr4[] = {
+        {"cr_read", 0x20, "ok"}, {"cr_write", 0x2020, "ok"},
+        {"cr_read", 0x2020, "ok"}, {"cr_write", 0x20, "ok"}, {"cr_read", 0x20, "ok"},
+    };
+    check_regs(ev, "cr", 4, cr4, N(cr4));
+    /* The programs ask CPUID.1 whether VMX exists (ECX bit 5). */
+    const json_t *c = vx_test_find(ev, "cpuid", NULL, 1);
+    ck_assert_msg(c && vx_test_u64(c, "leaf", NONE) == 1 && (vx_test_u64(c, "ecx", 0) & 0x20),
+                  "cpuid leaf 1: %s", c ? dump(c) : "missing");
+    /* Every vmx event happened outside VMX operation. */
+    for (int i = 0; i < vx_test_count(ev, "vmx", NULL); i++)
+        ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", NULL, i), "mode"), "off");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmxon)
+{
+    json_t *ev = run_pass("vmxon.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        INV("vmxon"), INV("vmxon"),       /* not 4 KiB aligned */
+        INV("vmxon"), INV("vmxon"),       /* beyond the physical-address width */
+        INV("vmxon"), INV("vmxon"),       /* wrong revision identifier */
+        INV("vmxon"),                     /* revision bit 31 */
+        INV("vmxon"),                     /* outside RAM: reads all ones */
+        UD("vmxoff"),
+        OK("vmxon"), OKV("vmptrst", "pointer", UINT64_MAX),
+        INV("vmxon"), INV("vmxon"),       /* in root, no current VMCS */
+        DO_VMPTRLD,
+        VALID("vmxon", 15),
+        OK("vmptrst"), OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {{6, -1}};
+    check_exceptions(ev, e, N(e));
+    /* The successful VMXON is the first event in root operation; VMXOFF
+     * the first back outside. */
+    const json_t *on = vx_test_find(ev, "vmx", "vmxon", 8);
+    ck_assert_str_eq(vx_test_str(on, "outcome"), "VMsucceed");
+    ck_assert_str_eq(vx_test_str(on, "mode"), "root");
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmxon", 7), "mode"), "off");
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmxoff", 1), "mode"), "off");
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmptrst", 1), "mode"), "root");
+    /* The region at 1 GiB is outside the 256 MiB of RAM: one traced read
+     * of its revision identifier. */
+    const json_t *o = vx_test_find(ev, "outside_memory", NULL, 0);
+    ck_assert_msg(o && vx_test_u64(o, "address", 0) == 0x40000000 &&
+                  !strcmp(vx_test_str(o, "access"), "read") && vx_test_u64(o, "size", 0) == 4,
+                  "outside_memory: %s", o ? dump(o) : "missing");
+    ck_assert_int_eq(vx_test_count(ev, "outside_memory", NULL), 1);
+    ck_assert_uint_eq(vx_test_u64(vx_test_find(ev, "vmx", "vmxon", 7), "rflags", 0), 0x403);
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmxon_unlocked)
+{
+    json_t *ev = run_pass("vmxon_gp.elf", NULL, "--feature-control-unlocked");
+    static const exp_vmx x[] = {GP("vmxon"), GP("vmxon"), UD("vmxoff")};
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {{13, 0}, {13, 0}, {13, 0}, {6, -1}};
+    check_exceptions(ev, e, N(e));
+    static const exp_reg fc[] = {
+        {"msr_read", 0, "ok"}, {"msr_write", 1, "ok"}, {"msr_read", 1, "ok"},
+        {"msr_write", 5, "gp"}, {"msr_read", 1, "ok"},
+    };
+    check_regs(ev, "msr", 0x3A, fc, N(fc));
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "msr_write", NULL, 0), "name"),
+                     "IA32_FEATURE_CONTROL");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmxon_fixed_bits)
+{
+    json_t *ev = run_pass("vmxon_fixed.elf", NULL, NULL);
+    static const exp_vmx x[] = {GP("vmxon"), OK("vmxon"), OK("vmxoff")};
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {{13, 0}, {13, 0}, {13, 0}, {13, 0}};
+    check_exceptions(ev, e, N(e));
+    static const exp_reg fc[] = {{"msr_read", 5, "ok"}, {"msr_write", 5, "gp"}};
+    check_regs(ev, "msr", 0x3A, fc, N(fc));
+    static const exp_reg cr0[] = {
+        {"cr_read", 0x80000031, "ok"}, {"cr_write", 0x80000011, "ok"},
+        {"cr_write", 0x80000031, "ok"}, {"cr_write", 0x80000011, "gp"},
+        {"cr_read", 0x80000031, "ok"},
+    };
+    check_regs(ev, "cr", 0, cr0, N(cr0));
+    static const exp_reg cr4[] = {
+        {"cr_read", 0x20, "ok"}, {"cr_write", 0x2020, "ok"}, {"cr_read", 0x2020, "ok"},
+        {"cr_write", 0x20, "gp"}, {"cr_read", 0x2020, "ok"}, {"cr_write", 0x20, "ok"},
+        {"cr_read", 0x20, "ok"},
+    };
+    check_regs(ev, "cr", 4, cr4, N(cr4));
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(ud_register_operand)
+{
+    json_t *ev = run_pass("ud_regop.elf", NULL, NULL);
+    /* The register forms are RDRAND/RDSEED or undefined to the decoder:
+     * no vmx event, only the #UD. */
+    static const exp_vmx x[] = {OK("vmxon"), DO_VMPTRLD, OK("vmptrst"), OK("vmxoff")};
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 7);
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(ud_compat_mode)
+{
+    json_t *ev = run_pass("ud_compat.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        UD("vmxon"), OK("vmxon"), DO_VMPTRLD, UD("vmxon"), ALL_UD, OK("vmptrst"), OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 14);
+    /* The compatibility-mode events are 32-bit code: the decoder saw
+     * 32-bit operands. */
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmread", 0), "insn"), "vmread ecx, ebx");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(gp_cpl3)
+{
+    json_t *ev = run_pass("gp_cpl3.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        GP("vmxon"), UD("vmxoff"), UD("vmptrld"), UD("vmread"), UD("vmcall"), UD("vmfunc"),
+        OK("vmxon"), DO_VMPTRLD,
+        GP("vmxon"), GP("vmxoff"), GP("vmclear"), GP("vmptrld"), GP("vmptrst"), GP("vmread"),
+        GP("vmwrite"), GP("vmlaunch"), GP("vmresume"), GP("vmcall"), GP("invept"),
+        GP("invvpid"), UD("vmfunc"),
+        OK("vmptrst"), OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {
+        {13, 0}, {6, -1}, {6, -1}, {6, -1}, {6, -1}, {6, -1},
+        {13, 0}, {13, 0}, {13, 0}, {13, 0}, {13, 0}, {13, 0}, {13, 0}, {13, 0}, {13, 0},
+        {13, 0}, {13, 0}, {13, 0}, {6, -1},
+    };
+    check_exceptions(ev, e, N(e));
+    json_decref(ev);
+}
+END_TEST
+
+static const exp_vmx vmcs_ptr_head[] = {
+    OK("vmxon"), OKV("vmptrst", "pointer", UINT64_MAX),
+    INV("vmclear"), INV("vmclear"), INV("vmclear"),
+    INV("vmptrld"), INV("vmptrld"), INV("vmptrld"), INV("vmptrld"),
+    OKV("vmptrst", "pointer", UINT64_MAX),
+    DO_VMPTRLD, OK("vmptrst"),
+    VALID("vmclear", 2), VALID("vmclear", 2), VALID("vmclear", 3),
+    VALID("vmptrld", 9), VALID("vmptrld", 9), VALID("vmptrld", 10),
+    VALID("vmptrld", 11), VALID("vmptrld", 11),
+    OK("vmptrst"),
+};
+
+static const exp_vmx vmcs_ptr_tail[] = {
+    DO_VMPTRLD,
+    OK("vmwrite"), OK("vmwrite"), OK("vmwrite"),
+    OK("vmclear"), OKV("vmptrst", "pointer", UINT64_MAX), INV("vmread"),
+    OK("vmclear"),
+    DO_VMPTRLD, OK("vmwrite"),
+    DO_VMPTRLD, OK("vmptrst"),
+    OKV("vmread", "value", 0x123456789ABCDEF0ull), OKV("vmread", "value", 0x1234),
+    OKV("vmread", "value", 0x0011223344556677ull),
+    OK("vmptrld"), OKV("vmread", "value", 0x2222),
+    OK("vmxoff"),
+};
+
+/* head, then the shadow-VMCS part (\shadow entries), then tail */
+static void check_vmcs_ptr(json_t *ev, const exp_vmx *shadow, size_t nshadow)
+{
+    exp_vmx all[N(vmcs_ptr_head) + 3 + N(vmcs_ptr_tail)];
+    size_t n = 0;
+    for (size_t i = 0; i < N(vmcs_ptr_head); i++) all[n++] = vmcs_ptr_head[i];
+    for (size_t i = 0; i < nshadow; i++) all[n++] = shadow[i];
+    for (size_t i = 0; i < N(vmcs_ptr_tail); i++) all[n++] = vmcs_ptr_tail[i];
+    check_vmx(ev, all, n);
+    check_exceptions(ev, NULL, 0);
+}
+
+START_TEST(vmcs_pointers)
+{
+    json_t *ev = run_pass("vmcs_ptr.elf", NULL, NULL);
+    /* icelake-server may enable VMCS shadowing: a shadow VMCS loads. */
+    static const exp_vmx shadow[] = {OK("vmptrld"), OK("vmptrst"), OK("vmclear")};
+    check_vmcs_ptr(ev, shadow, N(shadow));
+    json_decref(ev);
+}
+END_TEST
+
+static const exp_vmx vmrw_head[] = {
+    OK("vmxon"),
+    INV("vmread"), INV("vmwrite"), INV("vmread"), INV("vmwrite"), INV("vmread"),
+    DO_VMPTRLD,
+    OKV("vmread", "value", 0),
+    VALID("vmread", 12), VALID("vmwrite", 12), VALID("vmread", 12), VALID("vmread", 12),
+    VALID("vmwrite", 12), VALID("vmread", 12), VALID("vmread", 12), VALID("vmwrite", 12),
+    OK("vmwrite"), OKV("vmread", "value", 12),
+    OKV("vmwrite", "value", 0xFEDCBA987654ABCDull), OKV("vmread", "value", 0xABCD),
+    OK("vmwrite"), OKV("vmread", "value", 0x9ABCDEF0),
+    OK("vmwrite"), OKV("vmread", "value", 0x1122334455667788ull),
+    OKV("vmread", "value", 0x11223344),
+    OK("vmwrite"), OKV("vmread", "value", 0xAABBCCDD55667788ull),
+    OKV("vmread", "value", 0xAABBCCDD),
+    OK("vmwrite"), OKV("vmread", "value", 0xFEDCBA9876543210ull),
+    OKV("vmread", "value", 0xABCD),
+    OKV("vmwrite", "value", 0x0BADC0DE12345678ull), OKV("vmread", "value", 0x12345678),
+    OK("vmwrite"), OKV("vmread", "value", 0x0BADC0DE12345678ull),
+    OKV("vmread", "value", 0),
+};
+
+static void check_vmrw(json_t *ev, const exp_vmx *mid, size_t nmid)
+{
+    exp_vmx all[N(vmrw_head) + 8 + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < N(vmrw_head); i++) all[n++] = vmrw_head[i];
+    for (size_t i = 0; i < nmid; i++) all[n++] = mid[i];
+    all[n++] = (exp_vmx)OK("vmxoff");
+    check_vmx(ev, all, n);
+    check_exceptions(ev, NULL, 0);
+}
+
+START_TEST(vmread_vmwrite)
+{
+    json_t *ev = run_pass("vmrw.elf", NULL, NULL);
+    /* icelake-server: IA32_VMX_MISC[29] = 1 (VM-exit information fields
+     * writable) and EPT (the EPT pointer exists). */
+    static const exp_vmx mid[] = {
+        OK("vmwrite"), OKV("vmread", "value", 0x30), OK("vmwrite"), OKV("vmread", "value", 0x30),
+        OK("vmwrite"), OKV("vmread", "value", UINT64_MAX),
+    };
+    check_vmrw(ev, mid, N(mid));
+    /* The vmcs_read / vmcs_write events name the fields and widths. */
+    const json_t *w = find_field(ev, "vmcs_write", 0x800);
+    ck_assert_msg(w && !strcmp(vx_test_str(w, "field"), "guest_es_selector") &&
+                  vx_test_u64(w, "encoding", 0) == 0x800 && !strcmp(vx_test_str(w, "width"), "16"),
+                  "vmcs_write: %s", w ? dump(w) : "missing");
+    const json_t *r = find_field(ev, "vmcs_read", 0x2801);
+    ck_assert_msg(r && !strcmp(vx_test_str(r, "field"), "vmcs_link_pointer") &&
+                  vx_test_u64(r, "encoding", 0) == 0x2801 && json_is_true(json_object_get(r, "high")) &&
+                  !strcmp(vx_test_str(r, "width"), "32") && vx_test_u64(r, "value", 0) == 0x11223344,
+                  "vmcs_read: %s", r ? dump(r) : "missing");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmlaunch_checks)
+{
+    json_t *ev = run_pass("vmlaunch.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        OK("vmxon"), INV("vmlaunch"), INV("vmresume"), INV("vmlaunch"),
+        DO_VMPTRLD,
+        VALID("vmresume", 5), VALID("vmresume", 26), VALID("vmlaunch", 26),
+        VALID("vmlaunch", 26), VALID("vmresume", 5),
+        OK("vmptrld"), VALID("vmlaunch", 4), VALID("vmresume", 26),
+        OK("vmxoff"), OK("vmxon"), OK("vmptrld"), VALID("vmresume", 6), VALID("vmlaunch", 4),
+        OK("vmclear"), OK("vmptrld"), VALID("vmresume", 5),
+        OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, NULL, 0);
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmlaunch_entry_not_modelled)
+{
+    vmxsim_result res;
+    json_t *ev;
+    ck_assert_msg(vx_test_run("entry_pending.elf", NULL, NULL, &res, &ev) == 0, "%s",
+                  vx_test_error());
+    ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4,
+                  "%s; console: %s", res.message, vx_test_console());
+    ck_assert_str_eq(vx_test_console(), "READY\n");
+    static const exp_vmx x[] = {OK("vmxon"), DO_VMPTRLD};
+    check_vmx(ev, x, N(x));
+    const json_t *nm = vx_test_find(ev, "not_modelled", NULL, 0);
+    ck_assert_msg(nm && !strcmp(vx_test_str(nm, "insn"), "vmlaunch") &&
+                  !strcmp(vx_test_str(nm, "mode"), "root"),
+                  "not_modelled: %s", nm ? dump(nm) : "missing");
+    const json_t *end = vx_test_find(ev, "end", NULL, 0);
+    ck_assert_str_eq(vx_test_str(end, "reason"), "not_modelled");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmcall_root)
+{
+    json_t *ev = run_pass("vmcall.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        UD("vmcall"), OK("vmxon"), INV("vmcall"), DO_VMPTRLD, VALID("vmcall", 1),
+        OK("vmxoff"), UD("vmcall"),
+    };
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {{6, -1}, {6, -1}};
+    check_exceptions(ev, e, N(e));
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(invept_invvpid)
+{
+    json_t *ev = run_pass("invept.elf", NULL, NULL);
+    /* icelake-server: INVEPT single and all-context, EPT A/D flags,
+     * INVVPID types 0-3. */
+    static const exp_vmx x[] = {
+        OK("vmxon"), INV("invept"), DO_VMPTRLD,
+        VALID("invept", 28), VALID("invept", 28), VALID("invept", 28),
+        OK("invept"),                                 /* all-context */
+        OK("invept"),                                 /* single-context, valid EPTP */
+        VALID("invept", 28), VALID("invept", 28), VALID("invept", 28), VALID("invept", 28),
+        OK("invept"),                                 /* A/D flags */
+        OK("vmclear"), INV("invvpid"), DO_VMPTRLD,
+        VALID("invvpid", 28), VALID("invvpid", 28),
+        OK("invvpid"), OK("invvpid"), OK("invvpid"), OK("invvpid"),
+        VALID("invvpid", 28), VALID("invvpid", 28), VALID("invvpid", 28),
+        VALID("invvpid", 28), VALID("invvpid", 28), VALID("invvpid", 28), VALID("invvpid", 28),
+        VALID("invvpid", 28), OK("invvpid"),
+        OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, NULL, 0);
+    /* The type operand as traced: all 64 bits in 64-bit mode */
+    ck_assert_uint_eq(vx_test_u64(json_object_get(vx_test_find(ev, "vmx", "invept", 3), "operands"),
+                                  "type", 0), 0x100000002ull);
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(page_faults)
+{
+    json_t *ev = run_pass("pf_operand.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        PF("vmxon", 0), PF("vmxon", 0), GP("vmxon"), SSF("vmxon"), GP("vmxon"),
+        UD("vmxoff"), OK("vmxon"), INV("vmxon"),
+        PF("vmclear", 0), PF("vmptrld", 0), PF("vmptrst", 2),
+        GP("vmclear"), GP("vmptrld"), GP("vmptrst"), SSF("vmptrst"),
+        OK("vmptrst"), PF("vmptrst", 3), PF("vmptrst", 2),
+        DO_VMPTRLD,
+        PF("vmread", 2), PF("vmwrite", 0), PF("vmread", 3),
+        VALID("vmread", 12), VALID("vmwrite", 12),
+        VALID("invept", 28), PF("invept", 0), GP("invept"),
+        VALID("invvpid", 28), PF("invvpid", 0), PF("invvpid", 0),
+        OK("vmptrst"), OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    static const exp_exc e[] = {
+        {14, 0}, {14, 0}, {13, 0}, {12, 0}, {13, 0}, {6, -1},
+        {14, 0}, {14, 0}, {14, 2}, {13, 0}, {13, 0}, {13, 0}, {12, 0},
+        {14, 3}, {14, 2}, {14, 2}, {14, 0}, {14, 3},
+        {14, 0}, {13, 0}, {14, 0}, {14, 0},
+    };
+    check_exceptions(ev, e, N(e));
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmxoff_then_ud)
+{
+    json_t *ev = run_pass("vmxoff.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        OK("vmxon"), DO_VMPTRLD, OK("vmxoff"), ALL_UD,
+        OK("vmxon"), OKV("vmptrst", "pointer", UINT64_MAX), INV("vmread"), OK("vmxoff"),
+        UD("vmxon"),
+    };
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 13);
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmxoff", 0), "mode"), "off");
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmfunc_root)
+{
+    json_t *ev = run_pass("vmfunc.elf", NULL, NULL);
+    static const exp_vmx x[] = {
+        UD("vmfunc"), OK("vmxon"), UD("vmfunc"), DO_VMPTRLD, UD("vmfunc"), UD("vmfunc"),
+        OK("vmxoff"),
+    };
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 4);
+    json_decref(ev);
+}
+END_TEST
+
+static Suite *vmx_suite(void)
+{
+    Suite *s = suite_create("vmx");
+    TCase *tc = tcase_create("root");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, ud_outside);
+    tcase_add_test(tc, vmxon);
+    tcase_add_test(tc, vmxon_unlocked);
+    tcase_add_test(tc, vmxon_fixed_bits);
+    tcase_add_test(tc, ud_register_operand);
+    tcase_add_test(tc, ud_compat_mode);
+    tcase_add_test(tc, gp_cpl3);
+    tcase_add_test(tc, vmcs_pointers);
+    tcase_add_test(tc, vmread_vmwrite);
+    tcase_add_test(tc, vmlaunch_checks);
+    tcase_add_test(tc, vmlaunch_entry_not_modelled);
+    tcase_add_test(tc, vmcall_root);
+    tcase_add_test(tc, invept_invvpid);
+    tcase_add_test(tc, page_faults);
+    tcase_add_test(tc, vmxoff_then_ud);
+    tcase_add_test(tc, vmfunc_root);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(vmx_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
