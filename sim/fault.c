@@ -44,6 +44,21 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err)
     return VX_FAULT;
 }
 
+/* Fault-class exceptions (SDM Vol. 3A Table 6-1), except #DB: the
+ * RFLAGS image pushed for them has RF set, so that the handler's IRET
+ * does not take an instruction breakpoint again on the restarted
+ * instruction (SDM Vol. 3A 18.3.1.1: "For any fault-class exception
+ * except a debug exception generated in response to an instruction
+ * breakpoint, the value pushed for RF is 1"; Bochs exception.cc sets RF
+ * the same way).  #DB is left out whole: the model has no instruction
+ * breakpoints, and its other #DB conditions are traps. */
+static int sets_rf(int v)
+{
+    return v == VX_DE || v == VX_BR || v == VX_UD || v == VX_NM || v == VX_TS ||
+           v == VX_NP || v == VX_SS || v == VX_GP || v == VX_PF || v == VX_MF ||
+           v == VX_AC || v == VX_XM || v == 20 || v == 21;
+}
+
 /* Exception classes for double faults (Table 6-4). */
 static int contributory(int v)
 {
@@ -171,6 +186,7 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
         return -1;
     }
     uint64_t flags = vx_reg(m, UC_X86_REG_EFLAGS);
+    uint64_t pushed_flags = (!soft && sets_rf(vector)) ? flags | RFLAGS_RF : flags;
     uint64_t cs = vx_reg(m, UC_X86_REG_CS);
     uint64_t sp = vx_reg(m, UC_X86_REG_RSP);
     uint64_t ss = vx_reg(m, UC_X86_REG_SS);
@@ -197,7 +213,7 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
          * to 16 first (6.14.2). */
         sp &= ~0xFull;
         if (push(m, &sp, ss, 8, 0, n) || push(m, &sp, old_sp, 8, 0, n) ||
-            push(m, &sp, flags, 8, 0, n) || push(m, &sp, cs, 8, 0, n) ||
+            push(m, &sp, pushed_flags, 8, 0, n) || push(m, &sp, cs, 8, 0, n) ||
             push(m, &sp, rip, 8, 0, n) || (has_err && push(m, &sp, err, 8, 0, n)))
             return -1;
     } else {
@@ -208,7 +224,7 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
         ssb = okss ? (((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000)) : 0;
         int big = okss && ((d >> 54) & 1);
         uint64_t s = big ? sp & 0xFFFFFFFF : sp & 0xFFFF;
-        if (push(m, &s, flags, w, ssb, n) || push(m, &s, cs, w, ssb, n) ||
+        if (push(m, &s, pushed_flags, w, ssb, n) || push(m, &s, cs, w, ssb, n) ||
             push(m, &s, rip, w, ssb, n) || (has_err && push(m, &s, err, w, ssb, n)))
             return -1;
         sp = big ? s : ((sp & ~0xFFFFull) | (s & 0xFFFF));
