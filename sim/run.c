@@ -29,7 +29,6 @@
 
 #define NBUCKETS 4096u
 #define MAX_BLOCK_INSNS 1024
-#define NO_UNTIL UINT64_MAX /* never reached: not a canonical address */
 
 static double host_seconds(void)
 {
@@ -230,8 +229,11 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
             return;
         }
         /* Stop exactly after k more instructions: run to the address of
-         * the (k+1)-th instruction of this block. */
+         * the (k+1)-th instruction of this block (an exit of the engine,
+         * see vx_run_loop), retranslating the block so that it has the
+         * exit in it. */
         m->budget_until = addr + b->offs[k];
+        vx_flush_code(m, addr, addr + size);
         m->resume_rip = addr;
         m->restart = 1;
         stop_engine(m);
@@ -416,6 +418,20 @@ int vx_run_init(vmxsim *m)
         vx_set_error(m, "cannot install engine hooks");
         return -1;
     }
+    /* Exits mode, with no exit until the instruction budget needs one.
+     * Unicorn's `until` argument is not used: at the end of every
+     * uc_emu_start Unicorn invalidates the translation at until - 1, and
+     * for that translates the address through the program's page
+     * tables; with an address the program does not map (any fixed
+     * "never reached" value) that walk faults inside Unicorn after the
+     * run, leaves CR2 = until - 1 and a pending exception behind, and the
+     * next run then loses its invalid-opcode reports (measured: a VMX
+     * instruction that Unicorn cuts short after a restart was silently
+     * skipped).  An empty exit set is never translated. */
+    if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK) {
+        vx_set_error(m, "cannot switch the engine to exits mode");
+        return -1;
+    }
     if (vx_engine_probe(m) < 0) return -1;
     return 0;
 }
@@ -469,9 +485,9 @@ void vx_run_loop(vmxsim *m)
             m->flush_pending = 0;
         }
         uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-        uint64_t until = m->budget_until ? m->budget_until : NO_UNTIL;
+        if (m->budget_until) uc_ctl_set_exits(m->uc, &m->budget_until, 1);
         m->cur_block = NULL;
-        uc_err e = uc_emu_start(m->uc, rip, until, 0, 0);
+        uc_err e = uc_emu_start(m->uc, rip, 0, 0, 0);
         if (m->pend_vector >= 0) {
             vx_deliver_pending(m);
         } else if (m->restart) {
