@@ -193,6 +193,15 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     vmxsim *m = user;
     vx_block *b = m->cur_block;
     if (!size) return;
+    /* Was the last instruction retired a MOV SS / POP SS (events are
+     * then blocked for this block's first instruction, SDM Vol. 3C
+     * 25.4.2)?  Decided from the block just left; when the engine was
+     * restarted in between (cur_block NULL), from what was decided before
+     * the restart, which is still right only if the run goes on exactly
+     * here: a block is restarted at its own start after being armed or
+     * cut for the instruction budget. */
+    if (b) m->prev_mov_ss_end = b->ends_mov_ss ? b->addr + b->size : 0;
+    else if (m->prev_mov_ss_end != addr) m->prev_mov_ss_end = 0;
     if (!(b && b->addr == addr && block_current(m, b, size))) {
         int fresh;
         if (addr >= m->mem_size) {
@@ -239,8 +248,6 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         stop_engine(m);
         return;
     }
-    vx_block *prev = m->cur_block;
-    m->prev_mov_ss_end = prev && prev->ends_mov_ss ? prev->addr + prev->size : 0;
     m->cur_block = b;
     m->blk_base = m->icount;
     m->icount += b->ninsns;
