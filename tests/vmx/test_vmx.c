@@ -369,7 +369,7 @@ START_TEST(ud_compat_mode)
     check_exceptions(ev, ud_x26, 14);
     /* The compatibility-mode events are 32-bit code: the decoder saw
      * 32-bit operands. */
-    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmread", 0), "insn"), "vmread ecx, ebx");
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "vmx", "vmread", 0), "insn"), "vmread ebx, ecx");
     json_decref(ev);
 }
 END_TEST
