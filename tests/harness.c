@@ -174,6 +174,20 @@ out:
     return rc;
 }
 
+int vx_test_msr(const char *cpu, uint32_t msr, uint64_t *v)
+{
+    vmxsim_options opt = {0};
+    char why[256];
+    opt.cpu = cpu;
+    err_buf[0] = 0;
+    vmxsim *m = vmxsim_create(&opt, why, sizeof why);
+    if (!m) return set_error("vmxsim_create: %s", why);
+    int rc = vmxsim_msr_read(m, msr, v);
+    if (rc < 0) set_error("%s", vmxsim_error(m));
+    vmxsim_destroy(m);
+    return rc;
+}
+
 static int matches(const json_t *ev, const char *event, const char *name)
 {
     const char *e = json_string_value(json_object_get(ev, "event"));

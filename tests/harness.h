@@ -31,7 +31,13 @@
 int vx_test_run(const char *program, const char *cpu, const char *extra,
                 vmxsim_result *res, json_t **events);
 
-/* The reason the last vx_test_run failed. */
+/* An MSR of a new machine of profile cpu (NULL = default), as RDMSR
+ * would read it at the start: 0 and *v, or -1 (absent MSR, or no machine:
+ * see vx_test_error()).  Lets a test check what a profile reports before
+ * relying on it. */
+int vx_test_msr(const char *cpu, uint32_t msr, uint64_t *v);
+
+/* The reason the last vx_test_run or vx_test_msr failed. */
 const char *vx_test_error(void);
 
 /* Console output (port 0xE9 and COM1) of the last run, NUL-terminated. */

@@ -638,6 +638,93 @@ START_TEST(vmfunc_root)
 }
 END_TEST
 
+/* ---- the minimal profile: what icelake-server has and it lacks ---- */
+
+/* Bit `bit` of MSR `msr` on profile cpu; an absent MSR reads as 0 (its
+ * features are then absent too). */
+static int cap_bit(const char *cpu, uint32_t msr, int bit)
+{
+    uint64_t v = 0;
+    if (vx_test_msr(cpu, msr, &v) < 0) return 0;
+    return (int)((v >> bit) & 1);
+}
+
+/* Secondary processor-based control `bit` may be 1 (IA32_VMX_PROCBASED_CTLS2
+ * bit 32 + bit, which exists only if IA32_VMX_PROCBASED_CTLS bit 63 is 1;
+ * SDM Vol. 3D A.3.3). */
+static int proc2(const char *cpu, int bit)
+{
+    return cap_bit(cpu, 0x482, 63) && cap_bit(cpu, 0x48B, 32 + bit);
+}
+
+START_TEST(profiles_differ)
+{
+    /* The tests below rely on these differences (SDM Vol. 3D A.6, A.3.3,
+     * A.10). */
+    ck_assert_msg(cap_bit(NULL, 0x485, 29), "icelake-server: IA32_VMX_MISC[29] should be 1");
+    ck_assert_msg(!cap_bit("minimal", 0x485, 29), "minimal: IA32_VMX_MISC[29] should be 0");
+    ck_assert_msg(proc2(NULL, 1) && proc2(NULL, 5) && proc2(NULL, 14),
+                  "icelake-server: EPT, VPID and VMCS shadowing should be allowed");
+    ck_assert_msg(!proc2("minimal", 1) && !proc2("minimal", 5) && !proc2("minimal", 14),
+                  "minimal: no EPT, VPID or VMCS shadowing expected");
+}
+END_TEST
+
+START_TEST(vmread_vmwrite_minimal)
+{
+    json_t *ev = run_pass("vmrw.elf", "minimal", NULL);
+    /* IA32_VMX_MISC[29] = 0: VM-exit information fields are read-only
+     * (error 13, the field keeps its value); no EPT: the EPT pointer does
+     * not exist (error 12). */
+    static const exp_vmx mid[] = {
+        VALID("vmwrite", 13), OKV("vmread", "value", 0), VALID("vmwrite", 13),
+        OKV("vmread", "value", 0), VALID("vmread", 12), VALID("vmwrite", 12),
+    };
+    check_vmrw(ev, mid, N(mid));
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(vmcs_pointers_minimal)
+{
+    json_t *ev = run_pass("vmcs_ptr.elf", "minimal", NULL);
+    /* No VMCS shadowing: revision bit 31 makes VMPTRLD fail with 11. */
+    static const exp_vmx shadow[] = {VALID("vmptrld", 11)};
+    check_vmcs_ptr(ev, shadow, N(shadow));
+    json_decref(ev);
+}
+END_TEST
+
+START_TEST(invept_invvpid_minimal)
+{
+    json_t *ev = run_pass("invept.elf", "minimal", NULL);
+    /* Without EPT and VPID both instructions are #UD, in VMX root
+     * operation too. */
+    static const exp_vmx x[] = {OK("vmxon"), UD("invept"), UD("invvpid"), OK("vmxoff")};
+    check_vmx(ev, x, N(x));
+    check_exceptions(ev, ud_x26, 2);
+    json_decref(ev);
+}
+END_TEST
+
+/* Every program passes on both profiles (each adapts to what the
+ * capability MSRs report). */
+static const char *const all_progs[] = {
+    "ud_outside.elf", "vmxon.elf", "vmxon_fixed.elf", "ud_regop.elf", "ud_compat.elf",
+    "gp_cpl3.elf", "vmcs_ptr.elf", "vmrw.elf", "vmlaunch.elf", "vmcall.elf", "invept.elf",
+    "pf_operand.elf", "vmxoff.elf", "vmfunc.elf",
+};
+
+START_TEST(every_program_every_profile)
+{
+    static const char *const cpus[] = {"icelake-server", "minimal"};
+    for (size_t c = 0; c < N(cpus); c++) {
+        for (size_t i = 0; i < N(all_progs); i++) json_decref(run_pass(all_progs[i], cpus[c], NULL));
+        json_decref(run_pass("vmxon_gp.elf", cpus[c], "--feature-control-unlocked"));
+    }
+}
+END_TEST
+
 static Suite *vmx_suite(void)
 {
     Suite *s = suite_create("vmx");
@@ -659,6 +746,11 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, page_faults);
     tcase_add_test(tc, vmxoff_then_ud);
     tcase_add_test(tc, vmfunc_root);
+    tcase_add_test(tc, profiles_differ);
+    tcase_add_test(tc, vmread_vmwrite_minimal);
+    tcase_add_test(tc, vmcs_pointers_minimal);
+    tcase_add_test(tc, invept_invvpid_minimal);
+    tcase_add_test(tc, every_program_every_profile);
     suite_add_tcase(s, tc);
     return s;
 }
