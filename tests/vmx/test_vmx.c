@@ -433,9 +433,35 @@ static void check_vmcs_ptr(json_t *ev, const exp_vmx *shadow, size_t nshadow)
     check_exceptions(ev, NULL, 0);
 }
 
+/* Each VMPTRST after a successful VMPTRLD (with no VMCLEAR of it in
+ * between) stores the pointer VMPTRLD loaded. */
+static void check_vmptrst_pointers(json_t *events)
+{
+    size_t i;
+    json_t *ev;
+    uint64_t cur = UINT64_MAX;
+    int checked = 0;
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "vmx") ||
+            strcmp(vx_test_str(ev, "outcome"), "VMsucceed"))
+            continue;
+        const char *name = vx_test_str(ev, "name");
+        uint64_t p = vx_test_u64(json_object_get(ev, "operands"), "pointer", NONE);
+        if (!strcmp(name, "vmptrld")) cur = p;
+        else if (!strcmp(name, "vmclear") && p == cur) cur = UINT64_MAX;
+        else if (!strcmp(name, "vmptrst")) {
+            ck_assert_msg(p == cur, "vmptrst stored 0x%llx, expected 0x%llx: %s",
+                          (unsigned long long)p, (unsigned long long)cur, dump(ev));
+            checked++;
+        }
+    }
+    ck_assert_int_ge(checked, 5);
+}
+
 START_TEST(vmcs_pointers)
 {
     json_t *ev = run_pass("vmcs_ptr.elf", NULL, NULL);
+    check_vmptrst_pointers(ev);
     /* icelake-server may enable VMCS shadowing: a shadow VMCS loads. */
     static const exp_vmx shadow[] = {OK("vmptrld"), OK("vmptrst"), OK("vmclear")};
     check_vmcs_ptr(ev, shadow, N(shadow));
