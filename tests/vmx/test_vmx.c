@@ -751,6 +751,27 @@ START_TEST(every_program_every_profile)
 }
 END_TEST
 
+/* The harness reports what it could not do in one line, and leaves no
+ * events behind. */
+START_TEST(harness_errors)
+{
+    vmxsim_result res;
+    json_t *ev = (json_t *)1;
+    ck_assert_int_eq(vx_test_run("no-such-program.elf", NULL, NULL, &res, &ev), -1);
+    ck_assert_ptr_null(ev);
+    ck_assert_msg(strstr(vx_test_error(), "no-such-program.elf") && !strchr(vx_test_error(), '\n'),
+                  "error: %s", vx_test_error());
+    ck_assert_int_eq(vx_test_run("vmcall.elf", NULL, "--frobnicate", &res, NULL), -1);
+    ck_assert_str_eq(vx_test_error(), "unknown extra option '--frobnicate'");
+    ck_assert_int_eq(vx_test_run("vmcall.elf", "no-such-cpu", NULL, &res, NULL), -1);
+    ck_assert_msg(!strncmp(vx_test_error(), "vmxsim_create: ", 15), "error: %s", vx_test_error());
+    /* A budget too small ends the run, reported in the result. */
+    ck_assert_int_eq(vx_test_run("vmcall.elf", NULL, "--max-insns 100", &res, NULL), 0);
+    ck_assert_int_eq(res.end, VMXSIM_END_MAX_INSNS);
+    ck_assert_uint_eq(res.insns, 100);
+}
+END_TEST
+
 static Suite *vmx_suite(void)
 {
     Suite *s = suite_create("vmx");
@@ -777,6 +798,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, vmcs_pointers_minimal);
     tcase_add_test(tc, invept_invvpid_minimal);
     tcase_add_test(tc, every_program_every_profile);
+    tcase_add_test(tc, harness_errors);
     suite_add_tcase(s, tc);
     return s;
 }
