@@ -108,6 +108,25 @@ static int cr4_ok(vmxsim *m, uint64_t v)
     return 1;
 }
 
+/* Unicorn keeps its own TLB of the program's translations, with their
+ * permissions (it walks the paging structures for permissions, not for
+ * addresses).  MOV to CR0, CR3 or CR4 invalidates TLB entries on the
+ * processor (SDM Vol. 3A 4.10.4.1), but Unicorn 2.0.1 stores a control
+ * register written through its API without flushing its TLB (reg_write,
+ * UC_MODE_64), so Unicorn went on using stale permissions: after CR0.WP
+ * was set, a supervisor write to a read-only page still succeeded, and a
+ * CR3 reload did not show changed paging entries.  Unicorn 2.0.1 has no
+ * TLB-flush call; mapping a memory region flushes the whole TLB
+ * (softmmu/memory.c, memory_map), so map and unmap one page above the
+ * physical-address space the model maps (RAM, then the all-ones region up
+ * to MAXPHYADDR). */
+static void flush_engine_tlb(vmxsim *m)
+{
+    uint64_t hole = 1ull << m->prof.maxphyaddr;
+    if (uc_mem_map(m->uc, hole, 4096, UC_PROT_NONE) == UC_ERR_OK)
+        uc_mem_unmap(m->uc, hole, 4096);
+}
+
 static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
 {
     static const int cr_regs[9] = {UC_X86_REG_CR0, -1, UC_X86_REG_CR2,
@@ -144,6 +163,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     trace_cr(m, cr, 1, v, ok);
     if (!ok) return vx_raise_gp0(m);
     vx_set_reg(m, cr_regs[cr], v);
+    if (cr == 0 || cr == 3 || cr == 4) flush_engine_tlb(m);
     if (cr == 0 || cr == 4) {
         /* Paging-mode changes retranslate all code (the decoded mode of
          * blocks may change too). */
