@@ -5,7 +5,8 @@
  * its own, 0x401000 not present and 0x402000 read-only.  Reads of a
  * not-present page give #PF with error code 0, writes 2 (SDM Vol. 3A
  * 4.7); a supervisor write to a read-only page faults (error code 3)
- * only with CR0.WP = 1; CR2 holds the address.  A write crossing into a
+ * only with CR0.WP = 1, for the instruction's access as for the
+ * processor's own; CR2 holds the address.  A write crossing into a
  * not-present page changes nothing.  Non-canonical addresses give #GP(0),
  * or #SS(0) when the stack segment is used.  Operands that the
  * pseudo-code does not reach are not accessed: VMXON in root operation
@@ -62,6 +63,18 @@ main:
         orq $CR0_WP, %rax
         movq %rax, %cr0
         VMX_PF 3, PF_RO, vmptrst (%rbx)
+        /* The processor's own writes see CR0.WP too (the engine's TLB was
+         * flushed by MOV to CR0). */
+        VMX_PF 3, PF_RO, movl $2, (%rbx)
+        /* A page made not present and CR3 reloaded: the next access
+         * faults, though the translation was used just before (MOV to
+         * CR3 invalidates the TLB, SDM Vol. 3A 4.10.4.1). */
+        movl $0x403000, %ebx
+        movl (%rbx), %eax
+        movq $0, pf_pt + 3 * 8(%rip)
+        movq %cr3, %rax
+        movq %rax, %cr3
+        VMX_PF 0, 0x403000, movl (%rbx), %eax
 
         /* A write that crosses into the not-present page: the first
          * page's bytes stay as they were. */
