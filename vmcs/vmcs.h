@@ -51,6 +51,49 @@ const char *vx_vmerr_name(unsigned num);   /* "VMPTRLD with invalid physical add
 /* Well-known encodings the model uses by name. */
 #define VX_ENC_VM_INSTRUCTION_ERROR 0x4400u
 
+/* ---- Additions (h-vmcs) ------------------------------------------------ */
+
+/* Parts of an encoding (SDM Vol. 3C 25.11.2). */
+#define VX_ENC_HIGH(enc)  ((enc) & 1u)             /* access type */
+#define VX_ENC_INDEX(enc) (((enc) >> 1) & 0x1ffu)  /* bits 9:1 */
+#define VX_ENC_TYPE(enc)  (((enc) >> 10) & 3u)     /* enum vx_field_type */
+#define VX_ENC_WIDTH(enc) (((enc) >> 13) & 3u)     /* enum vx_field_width */
+#define VX_ENC_RESERVED   0xffff9000u              /* bits 31:15 and 12 */
+
+/* Every field's encoding by its fields.def name: VX_ENC_guest_rip is
+ * 0x681e, VX_ENC_vm_exit_reason 0x4402, ... */
+enum vx_field_enc {
+#define VX_FIELD(enc, name, feat) VX_ENC_##name = enc,
+#include "fields.def"
+#undef VX_FIELD
+};
+
+/* What makes a field exist (vmcs/features.def, SDM Vol. 3D Appendix B
+ * footnotes and Appendix A): VX_FEAT_ALWAYS, VX_FEAT_EPT, ... */
+enum vx_feature {
+#define VX_FEAT_DEF(id, text, c1, b1, c2, b2) VX_FEAT_##id,
+#include "features.def"
+#undef VX_FEAT_DEF
+    VX_FEAT_COUNT
+};
+const char *vx_feature_name(unsigned feat);  /* "enable EPT"; "unknown" */
+
+/* Does the profile's processor have this feature?  Decided from the VMX
+ * capability MSRs only (docs/vmcs-fields.md).  p == NULL: every feature
+ * except VX_FEAT_SEAM. */
+int vx_feature_supported(const vx_profile *p, unsigned feat);
+
+/* Basic exit reasons (vmcs/exit_reasons.def, SDM Vol. 3D Appendix C). */
+enum vx_exit_reason {
+#define VX_EXIT(num, id, text) VX_EXIT_##id = num,
+#include "exit_reasons.def"
+#undef VX_EXIT
+};
+/* "EPT_VIOLATION" for 48; "unknown" for a number the SDM does not use. */
+const char *vx_exit_reason_name(unsigned basic);
+/* "EPT violation" for 48; "unknown" likewise. */
+const char *vx_exit_reason_desc(unsigned basic);
+
 /* The model's copy of one active VMCS. */
 typedef struct vx_vmcs {
     uint64_t addr;       /* physical address of the VMCS region */
@@ -75,11 +118,21 @@ int vx_vmcs_write(const vx_profile *p, vx_vmcs *v, uint32_t enc, uint64_t val);
 
 /* The region layout in memory (docs/vmcs-layout.md): offset 0 revision,
  * 4 abort indicator, 8 launch state, 16 + 8*i value of vx_fields[i]. */
+#define VX_VMCS_OFF_REVISION 0  /* addition (h-vmcs) */
+#define VX_VMCS_OFF_ABORT 4     /* addition (h-vmcs) */
 #define VX_VMCS_OFF_LAUNCH 8
 #define VX_VMCS_OFF_DATA 16
 size_t vx_vmcs_region_bytes(void);
 /* Serialize to / from a region image of vx_vmcs_region_bytes() bytes. */
 void vx_vmcs_to_region(const vx_vmcs *v, uint8_t *region);
 void vx_vmcs_from_region(vx_vmcs *v, const uint8_t *region);
+
+/* The processor's own access to a field, as VM entry and VM exit use it
+ * (no profile check, no read-only rule, full access type only): the
+ * value is truncated to the field's width.  vx_vmcs_put returns 0, or -1
+ * when enc is not the full encoding of a field in the table;
+ * vx_vmcs_get returns 0 for such an encoding. */
+int vx_vmcs_put(vx_vmcs *v, uint32_t enc, uint64_t val);
+uint64_t vx_vmcs_get(const vx_vmcs *v, uint32_t enc);
 
 #endif

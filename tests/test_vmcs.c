@@ -1,0 +1,608 @@
+/*
+ * test_vmcs.c - the VMCS field table, VMREAD/VMWRITE component rules,
+ * field support from a profile's capability MSRs, and the region image.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vmcs/vmcs.h"
+
+/* ---- Hand-built profiles ------------------------------------------------ */
+
+static void set_msr(vx_profile *p, uint32_t msr, uint64_t v)
+{
+    p->vmx_msr[msr - VX_VMX_MSR_FIRST] = v;
+    p->vmx_msr_present |= 1u << (msr - VX_VMX_MSR_FIRST);
+}
+
+static void drop_msr(vx_profile *p, uint32_t msr)
+{
+    p->vmx_msr[msr - VX_VMX_MSR_FIRST] = 0;
+    p->vmx_msr_present &= ~(1u << (msr - VX_VMX_MSR_FIRST));
+}
+
+/* No capability MSR at all. */
+static vx_profile empty_profile(void)
+{
+    vx_profile p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "test-empty");
+    return p;
+}
+
+/* Every control allowed to be 1, every VM function, VMCS_ENUM at its
+ * maximum, IA32_VMX_MISC bit 29 clear. */
+static vx_profile full_profile(void)
+{
+    vx_profile p = empty_profile();
+    const uint64_t hi = 0xffffffff00000000ull;
+    set_msr(&p, 0x480, 1ull << 55 | 0x1000ull << 32 | 1);  /* BASIC */
+    set_msr(&p, 0x481, hi);
+    set_msr(&p, 0x482, hi);
+    set_msr(&p, 0x483, hi);
+    set_msr(&p, 0x484, hi);
+    set_msr(&p, 0x485, 0);                 /* MISC */
+    set_msr(&p, 0x48A, 0x1ff << 1);        /* VMCS_ENUM: index 511 */
+    set_msr(&p, 0x48B, hi);
+    set_msr(&p, 0x48C, ~0ull);
+    set_msr(&p, 0x48D, hi);
+    set_msr(&p, 0x48E, hi);
+    set_msr(&p, 0x48F, hi);
+    set_msr(&p, 0x490, hi);
+    set_msr(&p, 0x491, ~0ull);
+    set_msr(&p, 0x492, ~0ull);
+    set_msr(&p, 0x493, ~0ull);
+    return p;
+}
+
+/* Allowed-1 bits: only the listed primary/secondary control bits. */
+static vx_profile ept_profile(void)
+{
+    vx_profile p = empty_profile();
+    set_msr(&p, 0x480, 0);                                 /* no TRUE_ MSRs */
+    set_msr(&p, 0x482, (uint64_t)(1u << 31) << 32);        /* secondary */
+    set_msr(&p, 0x48B, (uint64_t)(1u << 1) << 32);         /* enable EPT */
+    return p;
+}
+
+static const vx_field *F(const char *name)
+{
+    const vx_field *f = vx_field_by_name(name);
+    ck_assert_msg(f != NULL, "no field %s", name);
+    return f;
+}
+
+/* ---- The table ---------------------------------------------------------- */
+
+START_TEST(test_table_encodings)
+{
+    ck_assert_int_ge(vx_nfields, 150);
+    for (int i = 0; i < vx_nfields; i++) {
+        const vx_field *f = &vx_fields[i];
+        ck_assert_msg((f->enc & 1u) == 0, "%s: access type 1", f->name);
+        ck_assert_msg((f->enc & 0xffff8000u) == 0, "%s: bits 31:15", f->name);
+        ck_assert_msg((f->enc & 0x1000u) == 0, "%s: bit 12", f->name);
+        ck_assert_uint_eq(f->width, (f->enc >> 13) & 3u);
+        ck_assert_uint_eq(f->type, (f->enc >> 10) & 3u);
+        ck_assert_uint_lt(f->feature, VX_FEAT_COUNT);
+        /* Ascending, hence unique (fields.c binary-searches). */
+        if (i > 0)
+            ck_assert_msg(vx_fields[i - 1].enc < f->enc,
+                          "%s (0x%x) out of order", f->name, f->enc);
+        ck_assert_int_eq(vx_field_index(f->enc, NULL), i);
+    }
+}
+END_TEST
+
+START_TEST(test_table_names)
+{
+    for (int i = 0; i < vx_nfields; i++) {
+        const char *n = vx_fields[i].name;
+        ck_assert_uint_gt(strlen(n), 0);
+        for (const char *c = n; *c; c++)
+            ck_assert_msg((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+                          || *c == '_', "%s: not snake_case", n);
+        for (int j = i + 1; j < vx_nfields; j++)
+            ck_assert_msg(strcmp(n, vx_fields[j].name) != 0,
+                          "name %s twice", n);
+        ck_assert_ptr_eq(vx_field_by_name(n), &vx_fields[i]);
+    }
+    ck_assert_ptr_null(vx_field_by_name("no_such_field"));
+    ck_assert_ptr_null(vx_field_by_name(NULL));
+    ck_assert_ptr_eq(vx_field_by_name("GUEST_RIP"), F("guest_rip"));
+}
+END_TEST
+
+START_TEST(test_known_fields)
+{
+    const vx_field *f = F("guest_rip");
+    ck_assert_uint_eq(f->enc, 0x681E);
+    ck_assert_uint_eq(f->width, VX_WNAT);
+    ck_assert_uint_eq(f->type, VX_T_GUEST);
+    ck_assert_uint_eq(f->feature, VX_FEAT_ALWAYS);
+
+    f = F("vm_exit_reason");
+    ck_assert_uint_eq(f->enc, 0x4402);
+    ck_assert_uint_eq(f->width, VX_W32);
+    ck_assert_uint_eq(f->type, VX_T_EXITINFO);
+
+    f = F("ept_pointer");
+    ck_assert_uint_eq(f->enc, 0x201A);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_CONTROL);
+    ck_assert_uint_eq(f->feature, VX_FEAT_EPT);
+
+    f = F("host_cr3");
+    ck_assert_uint_eq(f->enc, 0x6C02);
+    ck_assert_uint_eq(f->width, VX_WNAT);
+    ck_assert_uint_eq(f->type, VX_T_HOST);
+
+    f = F("vm_instruction_error");
+    ck_assert_uint_eq(f->enc, VX_ENC_VM_INSTRUCTION_ERROR);
+    f = F("virtual_processor_id");
+    ck_assert_uint_eq(f->enc, 0x0000);
+    ck_assert_uint_eq(f->width, VX_W16);
+    ck_assert_uint_eq(f->feature, VX_FEAT_VPID);
+    f = F("pin_based_vm_exec_control");
+    ck_assert_uint_eq(f->enc, 0x4000);
+    f = F("guest_physical_address");
+    ck_assert_uint_eq(f->enc, 0x2400);
+    ck_assert_uint_eq(f->type, VX_T_EXITINFO);
+    ck_assert_uint_eq(f->width, VX_W64);
+    f = F("io_rcx");
+    ck_assert_uint_eq(f->enc, 0x6402);
+    f = F("guest_intr_ssp_table");
+    ck_assert_uint_eq(f->enc, 0x682C);
+    ck_assert_uint_eq(f->feature, VX_FEAT_CET);
+
+    /* The generated encoding enum agrees with the table. */
+    ck_assert_uint_eq(VX_ENC_guest_rip, 0x681E);
+    ck_assert_uint_eq(VX_ENC_tsc_multiplier, 0x2032);
+    ck_assert_uint_eq(VX_ENC_host_intr_ssp_table, 0x6C1C);
+
+    ck_assert_str_eq(vx_field_width_name(VX_W16), "16");
+    ck_assert_str_eq(vx_field_width_name(VX_W64), "64");
+    ck_assert_str_eq(vx_field_width_name(VX_W32), "32");
+    ck_assert_str_eq(vx_field_width_name(VX_WNAT), "natural");
+    ck_assert_str_eq(vx_field_width_name(7), "unknown");
+    ck_assert_str_eq(vx_feature_name(VX_FEAT_EPT), "enable EPT");
+    ck_assert_str_eq(vx_feature_name(VX_FEAT_COUNT), "unknown");
+}
+END_TEST
+
+START_TEST(test_field_index)
+{
+    int high = -1;
+    int i = vx_field_index(0x201B, &high);          /* EPTP high */
+    ck_assert_int_eq(i, (int)(F("ept_pointer") - vx_fields));
+    ck_assert_int_eq(high, 1);
+    i = vx_field_index(0x201A, &high);
+    ck_assert_int_eq(i, (int)(F("ept_pointer") - vx_fields));
+    ck_assert_int_eq(high, 0);
+    ck_assert_int_eq(vx_field_index(0x681F, &high), -1);  /* natural high */
+    ck_assert_int_eq(high, 0);
+    ck_assert_int_eq(vx_field_index(0x4403, NULL), -1);   /* 32-bit high */
+    ck_assert_int_eq(vx_field_index(0x0001, NULL), -1);   /* 16-bit high */
+    ck_assert_int_eq(vx_field_index(0x681E | 0x8000u, NULL), -1);
+    ck_assert_int_eq(vx_field_index(0x681E | 0x1000u, NULL), -1);
+    ck_assert_int_eq(vx_field_index(0x681E | 0x80000000u, NULL), -1);
+    ck_assert_int_eq(vx_field_index(0x2046, NULL), -1);   /* unused */
+    ck_assert_int_eq(vx_field_index(0x6830, NULL), -1);
+    ck_assert_int_eq(vx_field_index(0x0000, NULL), 0);
+}
+END_TEST
+
+/* ---- VMREAD / VMWRITE component rules ----------------------------------- */
+
+START_TEST(test_rw_errors)
+{
+    vx_profile p = full_profile();
+    vx_vmcs *v = vx_vmcs_new(0x1000);
+    uint64_t x = 0;
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(v->addr, 0x1000);
+
+    /* Reserved bits 31:15 or 12 -> 12. */
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x681E | 0x8000u, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x681E | 0x8000u, 1), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x681E | 0x40000000u, &x), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x681E | 0x1000u, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x681E | 0x1000u, 1), 12);
+    /* Unknown encodings -> 12. */
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x6830, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x2046, 1), 12);
+    /* Access type 1 on a field that is not 64-bit -> 12. */
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x681F, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x681F, 1), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x0C01, &x), 12);
+    /* ...even a read-only 32-bit one: 12 is checked before 13. */
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x4403, 1), 12);
+    /* A field the profile does not support -> 12. */
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_shared_ept_pointer, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_shared_ept_pointer, 1), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_shared_ept_pointer | 1, &x), 12);
+
+    /* VM-exit information fields: VMWRITE -> 13 with MISC bit 29 clear. */
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_vm_exit_reason, 0x30), 13);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_exit_qualification, 1), 13);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_guest_physical_address, 1), 13);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_guest_physical_address | 1, 1), 13);
+    ck_assert_int_eq(vx_vmcs_write(NULL, v, VX_ENC_vm_exit_reason, 1), 13);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_vm_exit_reason, &x), 0);
+    ck_assert_uint_eq(x, 0);
+    /* An unsupported read-only field gives 12, not 13. */
+    vx_profile q = ept_profile();
+    set_msr(&q, 0x48B, 0);
+    ck_assert_int_eq(vx_vmcs_write(&q, v, VX_ENC_guest_physical_address, 1), 12);
+    /* IA32_VMX_MISC absent: bit 29 counts as clear. */
+    drop_msr(&p, 0x485);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_vm_exit_reason, 1), 13);
+    /* MISC bit 29 set: VMWRITE to any supported field succeeds. */
+    set_msr(&p, 0x485, 1ull << 29);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_vm_exit_reason, 0x30), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_vm_exit_reason, &x), 0);
+    ck_assert_uint_eq(x, 0x30);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_vm_instruction_error, 12), 0);
+    /* ...but still not to one the processor lacks. */
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_shared_ept_pointer, 1), 12);
+
+    /* Bad pointers: an error, never a crash. */
+    ck_assert_int_eq(vx_vmcs_read(&p, NULL, VX_ENC_guest_rip, &x), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_guest_rip, NULL), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, NULL, VX_ENC_guest_rip, 1), 12);
+    vx_vmcs_free(v);
+    vx_vmcs_free(NULL);
+}
+END_TEST
+
+START_TEST(test_truncation)
+{
+    vx_profile p = full_profile();
+    vx_vmcs *v = vx_vmcs_new(0);
+    const uint64_t pat = 0x1122334455667788ull;
+    uint64_t x;
+
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_guest_es_selector, pat), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_guest_es_selector, &x), 0);
+    ck_assert_uint_eq(x, 0x7788);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_guest_es_limit, pat), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_guest_es_limit, &x), 0);
+    ck_assert_uint_eq(x, 0x55667788);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_guest_rip, pat), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_guest_rip, &x), 0);
+    ck_assert_uint_eq(x, pat);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_tsc_offset, pat), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_tsc_offset, &x), 0);
+    ck_assert_uint_eq(x, pat);
+    /* The store itself holds only the field's width. */
+    ck_assert_uint_eq(vx_vmcs_get(v, VX_ENC_guest_es_selector), 0x7788);
+    ck_assert_uint_eq(vx_vmcs_get(v, VX_ENC_guest_es_limit), 0x55667788);
+    vx_vmcs_free(v);
+}
+END_TEST
+
+START_TEST(test_high_access)
+{
+    vx_profile p = full_profile();
+    vx_vmcs *v = vx_vmcs_new(0);
+    uint64_t x;
+
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x201A, 0x1122334455667788ull), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x201B, &x), 0);
+    ck_assert_uint_eq(x, 0x11223344);
+    /* Writing the high half stores bits 31:0 of the source in bits 63:32
+     * and leaves bits 31:0 of the field. */
+    ck_assert_int_eq(vx_vmcs_write(&p, v, 0x201B, 0xaabbccdd99887766ull), 0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x201A, &x), 0);
+    ck_assert_uint_eq(x, 0x9988776655667788ull);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, 0x201B, &x), 0);
+    ck_assert_uint_eq(x, 0x99887766);
+    vx_vmcs_free(v);
+}
+END_TEST
+
+START_TEST(test_put_get)
+{
+    vx_profile p = full_profile();
+    vx_vmcs *v = vx_vmcs_new(0);
+    uint64_t x;
+    /* The processor writes read-only fields (VM exit). */
+    ck_assert_int_eq(vx_vmcs_put(v, VX_ENC_vm_exit_reason, 0x100000030ull), 0);
+    ck_assert_uint_eq(vx_vmcs_get(v, VX_ENC_vm_exit_reason), 0x30);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_vm_exit_reason, &x), 0);
+    ck_assert_uint_eq(x, 0x30);
+    ck_assert_int_eq(vx_vmcs_put(v, 0x201B, 1), -1);
+    ck_assert_int_eq(vx_vmcs_put(v, 0x2046, 1), -1);
+    ck_assert_int_eq(vx_vmcs_put(NULL, VX_ENC_guest_rip, 1), -1);
+    ck_assert_uint_eq(vx_vmcs_get(v, 0x2046), 0);
+    ck_assert_uint_eq(vx_vmcs_get(NULL, VX_ENC_guest_rip), 0);
+    vx_vmcs_free(v);
+}
+END_TEST
+
+/* ---- Region image ------------------------------------------------------- */
+
+START_TEST(test_region)
+{
+    size_t n = vx_vmcs_region_bytes();
+    ck_assert_uint_eq(n, 16 + 8 * (size_t)vx_nfields);
+    ck_assert_uint_le(n, 4096);
+    printf("vmcs: %d fields, region image %zu bytes\n", vx_nfields, n);
+
+    vx_vmcs *a = vx_vmcs_new(0x5000), *b = vx_vmcs_new(0x6000);
+    a->revision = 0x80000012u;
+    a->abort = 5;
+    a->launched = 1;
+    for (int i = 0; i < vx_nfields; i++)
+        ck_assert_int_eq(vx_vmcs_put(a, vx_fields[i].enc,
+                                     0x0102030405060708ull * (uint64_t)(i + 1)), 0);
+    uint8_t *r = malloc(n);
+    memset(r, 0xee, n);
+    vx_vmcs_to_region(a, r);
+    const uint8_t head[16] = {0x12, 0, 0, 0x80, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    ck_assert_mem_eq(r, head, 16);
+    int ir = vx_field_index(VX_ENC_guest_rip, NULL);
+    uint64_t rip = vx_vmcs_get(a, VX_ENC_guest_rip);
+    for (int k = 0; k < 8; k++)
+        ck_assert_uint_eq(r[16 + 8 * ir + k], (uint8_t)(rip >> (8 * k)));
+
+    vx_vmcs_from_region(b, r);
+    ck_assert_uint_eq(b->revision, 0x80000012u);
+    ck_assert_uint_eq(b->abort, 5);
+    ck_assert_int_eq(b->launched, 1);
+    ck_assert_uint_eq(b->addr, 0x6000);
+    for (int i = 0; i < vx_nfields; i++)
+        ck_assert_uint_eq(b->val[i], a->val[i]);
+
+    a->launched = 0;
+    vx_vmcs_to_region(a, r);
+    ck_assert_uint_eq(r[8], 0);
+    vx_vmcs_from_region(b, r);
+    ck_assert_int_eq(b->launched, 0);
+
+    /* A corrupted image: any non-zero launch word is "launched", values
+     * are cut to their field's width. */
+    r[9] = 0x40;
+    int is = vx_field_index(VX_ENC_guest_es_selector, NULL);
+    memset(r + 16 + 8 * is, 0xff, 8);
+    vx_vmcs_from_region(b, r);
+    ck_assert_int_eq(b->launched, 1);
+    ck_assert_uint_eq(vx_vmcs_get(b, VX_ENC_guest_es_selector), 0xffff);
+    free(r);
+    vx_vmcs_free(a);
+    vx_vmcs_free(b);
+}
+END_TEST
+
+/* ---- Support from the capability MSRs ------------------------------------ */
+
+START_TEST(test_supported_full)
+{
+    vx_profile p = full_profile();
+    int unsupported = 0;
+    for (int i = 0; i < vx_nfields; i++)
+        if (!vx_field_supported(&p, &vx_fields[i]))
+            unsupported++;
+    /* Only shared_ept_pointer (SEAM, never enumerated). */
+    ck_assert_int_eq(unsupported, 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("shared_ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(NULL, F("shared_ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(NULL, F("ept_pointer")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_supported_empty)
+{
+    /* No capability MSR: exactly the VX_FEAT_ALWAYS fields exist. */
+    vx_profile p = empty_profile();
+    for (int i = 0; i < vx_nfields; i++)
+        ck_assert_int_eq(vx_field_supported(&p, &vx_fields[i]),
+                         vx_fields[i].feature == VX_FEAT_ALWAYS);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_rip")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("msr_bitmap")), 0);
+}
+END_TEST
+
+START_TEST(test_supported_ept)
+{
+    vx_profile p = ept_profile();
+    vx_vmcs *v = vx_vmcs_new(0);
+    uint64_t x;
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_physical_address")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_pdptr3")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exec_control")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("virtual_processor_id")), 0);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_ept_pointer, 0x1e), 0);
+
+    /* Secondary allowed-1 bit 1 clear: no EPTP. */
+    set_msr(&p, 0x48B, (uint64_t)(1u << 5) << 32);        /* VPID only */
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("virtual_processor_id")), 1);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_ept_pointer, &x), 12);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_ept_pointer | 1, &x), 12);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_ept_pointer, 0x1e), 12);
+
+    /* EPT allowed in PROCBASED_CTLS2 but secondary controls cannot be
+     * activated: the MSR does not count (SDM A.3.3). */
+    p = ept_profile();
+    set_msr(&p, 0x482, 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exec_control")), 0);
+    /* ...nor when the MSR is absent. */
+    p = ept_profile();
+    drop_msr(&p, 0x48B);
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 0);
+
+    /* Allowed-1 bit only in the TRUE_ MSR: counts iff BASIC bit 55. */
+    p = ept_profile();
+    set_msr(&p, 0x482, 0);
+    set_msr(&p, 0x48E, (uint64_t)(1u << 31) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 0);
+    set_msr(&p, 0x480, 1ull << 55);
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 1);
+    vx_vmcs_free(v);
+}
+END_TEST
+
+START_TEST(test_supported_vmcs_enum)
+{
+    vx_profile p = full_profile();
+    /* IA32_VMX_VMCS_ENUM bits 9:1 = 23 (0x17): highest index used. */
+    set_msr(&p, 0x48A, 0x17 << 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("ept_pointer")), 1);          /* 13 */
+    ck_assert_int_eq(vx_field_supported(&p, F("vmx_preemption_timer_value")), 1); /* 23 */
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_fred_config")), 1);     /* 13 */
+    ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exit_controls")), 0); /* 34 */
+    ck_assert_int_eq(vx_field_supported(&p, F("injected_event_data")), 0);        /* 41 */
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_deadline_phy")), 0);         /* 24 */
+    /* Bit 0 and bits 63:10 of the MSR are not part of the index. */
+    set_msr(&p, 0x48A, 0xfffffffffffffc00ull | (0x16 << 1) | 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("vmx_preemption_timer_value")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_intr_ssp_table")), 1);       /* 22 */
+    uint64_t x;
+    vx_vmcs *v = vx_vmcs_new(0);
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_vmx_preemption_timer_value, &x), 12);
+    vx_vmcs_free(v);
+    /* Without the MSR there is no index limit. */
+    drop_msr(&p, 0x48A);
+    ck_assert_int_eq(vx_field_supported(&p, F("injected_event_data")), 1);
+}
+END_TEST
+
+START_TEST(test_supported_features)
+{
+    vx_profile p = empty_profile();
+    const vx_field *hlat = F("hlat_pointer"), *list = F("eptp_list_address");
+    /* Tertiary: PROC bit 17 and IA32_VMX_PROCBASED_CTLS3 bit 1. */
+    set_msr(&p, 0x492, 1ull << 1);
+    ck_assert_int_eq(vx_field_supported(&p, hlat), 0);
+    set_msr(&p, 0x482, (uint64_t)(1u << 17) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, hlat), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("hlat_prefix_size")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("tertiary_vm_exec_control")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("pid_pointer_table")), 0);
+    set_msr(&p, 0x492, 1ull << 4);
+    ck_assert_int_eq(vx_field_supported(&p, hlat), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("last_pid_pointer_index")), 1);
+
+    /* EPTP list: VM function 0, which needs "enable VM functions". */
+    p = empty_profile();
+    set_msr(&p, 0x482, (uint64_t)(1u << 31) << 32);
+    set_msr(&p, 0x491, 1);
+    ck_assert_int_eq(vx_field_supported(&p, list), 0);
+    set_msr(&p, 0x48B, (uint64_t)(1u << 13) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, list), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("vm_function_control")), 1);
+    set_msr(&p, 0x491, 2);
+    ck_assert_int_eq(vx_field_supported(&p, list), 0);
+
+    /* Guest PAT: "load IA32_PAT" entry (bit 14) or "save IA32_PAT" exit
+     * (bit 18); host PAT: "load IA32_PAT" exit (bit 19). */
+    p = empty_profile();
+    set_msr(&p, 0x483, (uint64_t)(1u << 18) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_pat")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_pat")), 0);
+    set_msr(&p, 0x483, (uint64_t)(1u << 19) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_pat")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_pat")), 1);
+    set_msr(&p, 0x484, (uint64_t)(1u << 14) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_pat")), 1);
+
+    /* Pin-based: preemption timer (6), posted interrupts (7). */
+    p = empty_profile();
+    set_msr(&p, 0x481, (uint64_t)(1u << 7) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("posted_intr_nv")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("posted_intr_desc_addr")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("vmx_preemption_timer_value")), 0);
+
+    /* FRED guest state: "save FRED" in IA32_VMX_EXIT_CTLS2, usable only
+     * when secondary VM-exit controls can be activated (A.4.2). */
+    p = empty_profile();
+    set_msr(&p, 0x493, 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_fred_rsp1")), 0);
+    set_msr(&p, 0x483, (uint64_t)(1u << 31) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_fred_rsp1")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_fred_rsp1")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exit_controls")), 1);
+
+    ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_COUNT), 0);
+    ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_ALWAYS), 1);
+    ck_assert_int_eq(vx_feature_supported(NULL, VX_FEAT_SEAM), 0);
+}
+END_TEST
+
+/* ---- Names -------------------------------------------------------------- */
+
+START_TEST(test_names)
+{
+    ck_assert_str_eq(vx_exit_reason_name(0), "EXCEPTION_NMI");
+    ck_assert_str_eq(vx_exit_reason_desc(0),
+                     "exception or non-maskable interrupt (NMI)");
+    ck_assert_str_eq(vx_exit_reason_name(48), "EPT_VIOLATION");
+    ck_assert_str_eq(vx_exit_reason_desc(48), "EPT violation");
+    ck_assert_str_eq(vx_exit_reason_name(VX_EXIT_CPUID), "CPUID");
+    ck_assert_int_eq(VX_EXIT_CPUID, 10);
+    ck_assert_str_eq(vx_exit_reason_name(85), "MSR_WRITE_IMM");
+    ck_assert_str_eq(vx_exit_reason_name(35), "unknown");
+    ck_assert_str_eq(vx_exit_reason_desc(1000), "unknown");
+
+    static const unsigned nums[] = {
+#define VX_EXIT(n, id, text) n,
+#include "../vmcs/exit_reasons.def"
+#undef VX_EXIT
+    };
+    size_t nn = sizeof nums / sizeof nums[0];
+    ck_assert_uint_eq(nn, 80);
+    for (size_t i = 1; i < nn; i++)
+        ck_assert_uint_lt(nums[i - 1], nums[i]);
+
+    ck_assert_str_eq(vx_vmerr_name(12),
+                     "VMREAD/VMWRITE from/to unsupported VMCS component");
+    ck_assert_str_eq(vx_vmerr_name(13), "VMWRITE to read-only VMCS component");
+    ck_assert_str_eq(vx_vmerr_name(14), "unknown");
+    ck_assert_int_eq(VX_VMERR_UNSUPPORTED_COMPONENT, 12);
+}
+END_TEST
+
+static Suite *vmcs_suite(void)
+{
+    Suite *s = suite_create("vmcs");
+    TCase *t = tcase_create("table");
+    tcase_add_test(t, test_table_encodings);
+    tcase_add_test(t, test_table_names);
+    tcase_add_test(t, test_known_fields);
+    tcase_add_test(t, test_field_index);
+    suite_add_tcase(s, t);
+    t = tcase_create("access");
+    tcase_add_test(t, test_rw_errors);
+    tcase_add_test(t, test_truncation);
+    tcase_add_test(t, test_high_access);
+    tcase_add_test(t, test_put_get);
+    tcase_add_test(t, test_region);
+    suite_add_tcase(s, t);
+    t = tcase_create("support");
+    tcase_add_test(t, test_supported_full);
+    tcase_add_test(t, test_supported_empty);
+    tcase_add_test(t, test_supported_ept);
+    tcase_add_test(t, test_supported_vmcs_enum);
+    tcase_add_test(t, test_supported_features);
+    suite_add_tcase(s, t);
+    t = tcase_create("names");
+    tcase_add_test(t, test_names);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    printf("vmcs: %d fields in vx_fields\n", vx_nfields);
+    SRunner *r = srunner_create(vmcs_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
