@@ -26,7 +26,10 @@ enum { MSR_VMX_BASIC = 0x480, MSR_VMX_MISC = 0x485, MSR_CR0_FIXED0 = 0x486,
        MSR_PROCBASED2 = 0x48B, MSR_EPT_VPID_CAP = 0x48C };
 
 /* Launch state values in the model (docs/vmx-choices.md): 2 marks a
- * VMCS that was launched and still active when VMXOFF ran. */
+ * VMCS that was launched and still active when VMXOFF ran.  The VMCS
+ * store's region image keeps only clear/launched (docs/vmcs-layout.md:
+ * any non-zero launch word reads as launched), so VMXOFF writes 2 into
+ * the launch word of the image itself and VMPTRLD looks for it there. */
 enum { LAUNCH_CLEAR = 0, LAUNCH_LAUNCHED = 1, LAUNCH_LOST_BY_VMXOFF = 2 };
 
 typedef struct vmx_ev {
@@ -255,6 +258,8 @@ static vx_action vmxoff(vmxsim *m, const vx_insn *in, vmx_ev *e)
         vx_vmcs *v = m->active[0];
         if (v->launched == LAUNCH_LAUNCHED) v->launched = LAUNCH_LOST_BY_VMXOFF;
         write_back(m, v);
+        if (v->launched == LAUNCH_LOST_BY_VMXOFF)
+            vx_phys_write32(m, v->addr + VX_VMCS_OFF_LAUNCH, LAUNCH_LOST_BY_VMXOFF);
         deactivate(m, v);
     }
     m->vmx_on = 0;
@@ -309,6 +314,9 @@ static vx_action vmptrld(vmxsim *m, const vx_insn *in, vmx_ev *e)
         if (n > sizeof region) n = sizeof region;
         vx_phys_read(m, addr, region, n);
         vx_vmcs_from_region(v, region);
+        uint32_t launch;
+        memcpy(&launch, region + VX_VMCS_OFF_LAUNCH, 4);
+        if (launch == LAUNCH_LOST_BY_VMXOFF) v->launched = LAUNCH_LOST_BY_VMXOFF;
         if (m->nactive == m->cap_active) {
             int cap = m->cap_active ? 2 * m->cap_active : 8;
             vx_vmcs **a = realloc(m->active, sizeof *a * (size_t)cap);
