@@ -483,12 +483,31 @@ static void engine_error(vmxsim *m, uc_err e)
     }
 }
 
+/* Drop Unicorn's translations of [flush_lo, flush_hi).  Unicorn removes a
+ * range page by page (~0.4 ms for 256 MiB, forever for [0, 2^64)), and
+ * its flush of everything (UC_CTL_TB_FLUSH) costs ~10 ms.  Every
+ * translation Unicorn made was run, so its block was seen by on_block:
+ * the range is narrowed to the span of the decoded blocks. */
+static void flush_translations(vmxsim *m)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (unsigned i = 0; i < m->nbuckets; i++) {
+        for (const vx_block *b = m->blocks[i]; b; b = b->next) {
+            if (b->addr < lo) lo = b->addr;
+            if (b->addr + b->size > hi) hi = b->addr + b->size;
+        }
+    }
+    if (lo < m->flush_lo) lo = m->flush_lo;
+    if (hi > m->flush_hi) hi = m->flush_hi;
+    if (lo < hi) uc_ctl_remove_cache(m->uc, lo, hi);
+}
+
 void vx_run_loop(vmxsim *m)
 {
     if (m->wall_limit > 0 && m->wall_start == 0) m->wall_start = host_seconds();
     while (m->end == VMXSIM_END_NONE) {
         if (m->flush_pending) {
-            uc_ctl_remove_cache(m->uc, m->flush_lo, m->flush_hi);
+            flush_translations(m);
             m->flush_pending = 0;
         }
         uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
