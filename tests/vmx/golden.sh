@@ -15,14 +15,23 @@ vmxsim=$1 prog=$2 golden=$3
 shift 3
 out=$(mktemp "${TMPDIR:-/tmp}/vx-golden-XXXXXX") || exit 2
 trap 'rm -f "$out"' EXIT
-"$vmxsim" run --quiet --trace "$out" "$@" "$prog"
+err=$(mktemp "${TMPDIR:-/tmp}/vx-golden-err-XXXXXX") || exit 2
+trap 'rm -f "$out" "$err"' EXIT
+"$vmxsim" run --quiet --trace "$out" "$@" "$prog" >"$err" 2>&1
 status=$?
+cat "$err"
 if [ "$status" -ne 1 ]; then
+    # Skip (77) only while the loader or the CPU profiles are main's stubs.
+    if grep -q -e "loader not implemented" -e "CPUID.1:ECX.VMX is 0" "$err"; then
+        exit 77
+    fi
     echo "golden.sh: $prog exited with status $status, expected 1 (PASS)" >&2
     exit 1
 fi
-err=$(mktemp "${TMPDIR:-/tmp}/vx-golden-err-XXXXXX") || exit 2
-trap 'rm -f "$out" "$err"' EXIT
+if [ ! -s "$golden" ]; then
+    echo "golden.sh: $golden is empty: generate it (see tests/vmx/meson.build)" >&2
+    exit 1
+fi
 "$vmxsim" diff --ignore images "$golden" "$out" 2>"$err"
 status=$?
 cat "$err" >&2

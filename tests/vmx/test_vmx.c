@@ -11,6 +11,7 @@
  * produces which VM-instruction error.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -803,8 +804,29 @@ static Suite *vmx_suite(void)
     return s;
 }
 
+/* Until the loader and the CPU profiles exist (they are written on other
+ * branches; main has stubs), no program can run: report that as a skip
+ * (exit status 77 for meson), for exactly those two reasons only. */
+static int dependencies_missing(void)
+{
+    vmxsim_result res;
+    if (vx_test_run("vmcall.elf", NULL, NULL, &res, NULL) < 0) {
+        if (strstr(vx_test_error(), "loader not implemented")) {
+            printf("SKIP: the program loader is not implemented yet (%s)\n", vx_test_error());
+            return 1;
+        }
+        return 0;
+    }
+    if (strstr(vx_test_console(), "CPUID.1:ECX.VMX is 0")) {
+        printf("SKIP: the default CPU profile reports no VMX (profile stub)\n");
+        return 1;
+    }
+    return 0;
+}
+
 int main(void)
 {
+    if (dependencies_missing()) return 77;
     SRunner *sr = srunner_create(vmx_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
