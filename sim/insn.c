@@ -147,7 +147,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     if (cr == 0 || cr == 4) {
         /* Paging-mode changes retranslate all code (the decoded mode of
          * blocks may change too). */
-        vx_flush_code(m, 0, UINT64_MAX);
+        vx_flush_all(m);
     }
     return VX_NEXT;
 }

@@ -123,6 +123,7 @@ struct vmxsim {
     int restart;           /* run loop must re-enter at resume_rip */
     uint64_t resume_rip;
     int flush_pending;     /* remove cached translations of [flush_lo, flush_hi) */
+    int flush_all;         /* drop all translations and decoded blocks */
     uint64_t flush_lo, flush_hi;
     vmxsim_end end;
     int exit_status;
@@ -281,6 +282,9 @@ void vx_not_modelled(vmxsim *m, const char *fmt, ...)
 int vx_site_add(vmxsim *m, uint64_t addr);
 /* Code at [lo, hi) changed meaning for the model: drop its translations. */
 void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi);
+/* The meaning of all code may have changed (paging or code size): drop
+ * every translation and every decoded block. */
+void vx_flush_all(vmxsim *m);
 
 /* ---- events.c ---- */
 int vx_ev_wanted(const vmxsim *m, unsigned kind);

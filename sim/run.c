@@ -77,6 +77,11 @@ void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi)
     m->flush_pending = 1;
 }
 
+void vx_flush_all(vmxsim *m)
+{
+    m->flush_all = 1;
+}
+
 /* ---- decoded-block cache ---- */
 
 static unsigned bucket(uint64_t addr)
@@ -302,7 +307,8 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
     case VX_JUMP: {
         uint64_t next = act == VX_JUMP ? m->resume_rip : in->addr + in->len;
         m->icount = icnt + 1;
-        if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending) {
+        if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
+            m->flush_all) {
             m->resume_rip = next;
             m->restart = 1;
             stop_engine(m);
@@ -420,17 +426,24 @@ int vx_run_init(vmxsim *m)
     return 0;
 }
 
+static void drop_blocks(vmxsim *m)
+{
+    for (unsigned i = 0; i < m->nbuckets; i++) {
+        vx_block *b = m->blocks[i];
+        while (b) {
+            vx_block *n = b->next;
+            block_free(b);
+            b = n;
+        }
+        m->blocks[i] = NULL;
+    }
+    m->cur_block = NULL;
+}
+
 void vx_run_fini(vmxsim *m)
 {
     if (m->blocks) {
-        for (unsigned i = 0; i < m->nbuckets; i++) {
-            vx_block *b = m->blocks[i];
-            while (b) {
-                vx_block *n = b->next;
-                block_free(b);
-                b = n;
-            }
-        }
+        drop_blocks(m);
         free(m->blocks);
         m->blocks = NULL;
     }
@@ -464,6 +477,11 @@ void vx_run_loop(vmxsim *m)
 {
     if (m->wall_limit > 0 && m->wall_start == 0) m->wall_start = host_seconds();
     while (m->end == VMXSIM_END_NONE) {
+        if (m->flush_all) {
+            uc_ctl(m->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+            drop_blocks(m);
+            m->flush_all = m->flush_pending = 0;
+        }
         if (m->flush_pending) {
             uc_ctl_remove_cache(m->uc, m->flush_lo, m->flush_hi);
             m->flush_pending = 0;
