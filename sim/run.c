@@ -369,6 +369,15 @@ static bool on_invalid(uc_engine *uc, void *user)
     }
     m->icount = icnt;
     m->insn = NULL;
+    if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
+        strncmp(in.text, "ud", 2) != 0) {
+        /* A valid instruction the engine cannot execute: saying #UD would
+         * be a wrong answer for the profile's processor. */
+        vx_not_modelled(m, "instruction '%s' at 0x%llx is not supported by the execution engine",
+                        in.text, (unsigned long long)rip);
+        stop_engine(m);
+        return true;
+    }
     vx_raise(m, VX_UD, 0, 0);
     m->pend_rip = rip;
     stop_engine(m);
