@@ -176,6 +176,7 @@ struct vmxsim {
     int stop_on_event;
     int event_hit;         /* an event in stop_mask was emitted */
     uint64_t budget_until; /* address where the instruction budget runs out */
+    int budget_exit_set;   /* budget_until is the engine's exit address */
     char con_line[256];    /* console text not yet traced */
     int con_len;
     uint16_t con_port;

@@ -17,6 +17,10 @@
  *    unhooked (fallback) and genuinely undefined opcodes (#UD).
  *  - UC_HOOK_INTR receives the exceptions Unicorn raises; the model
  *    delivers them through the IDT (Unicorn does not).
+ *  - Emulation runs in Unicorn's "exits" mode with no exit address (or
+ *    only the instruction-budget stop): a plain `until` address costs
+ *    more per start and makes Unicorn probe that address through the
+ *    program's page tables, which clobbers CR2 when it is unmapped.
  * Instructions are counted per block at block entry and corrected when a
  * block is left early by a site or a fault.
  */
@@ -29,7 +33,6 @@
 
 #define NBUCKETS 4096u
 #define MAX_BLOCK_INSNS 1024
-#define NO_UNTIL UINT64_MAX /* never reached: not a canonical address */
 
 static double host_seconds(void)
 {
@@ -237,6 +240,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         /* Stop exactly after k more instructions: run to the address of
          * the (k+1)-th instruction of this block. */
         m->budget_until = addr + b->offs[k];
+        vx_flush_code(m, addr, addr + size); /* retranslate, cut at the exit */
         m->resume_rip = addr;
         m->restart = 1;
         stop_engine(m);
@@ -432,6 +436,10 @@ int vx_run_init(vmxsim *m)
         return -1;
     }
     if (vx_engine_probe(m) < 0) return -1;
+    if (uc_ctl_exits_enable(m->uc) || uc_ctl_set_exits(m->uc, NULL, 0)) {
+        vx_set_error(m, "cannot configure the engine's exits");
+        return -1;
+    }
     return 0;
 }
 
@@ -496,9 +504,12 @@ void vx_run_loop(vmxsim *m)
             m->flush_pending = 0;
         }
         uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-        uint64_t until = m->budget_until ? m->budget_until : NO_UNTIL;
+        if (m->budget_until && !m->budget_exit_set) {
+            uc_ctl_set_exits(m->uc, &m->budget_until, 1);
+            m->budget_exit_set = 1;
+        }
         m->cur_block = NULL;
-        uc_err e = uc_emu_start(m->uc, rip, until, 0, 0);
+        uc_err e = uc_emu_start(m->uc, rip, 0, 0, 0);
         if (m->pend_vector >= 0) {
             vx_deliver_pending(m);
         } else if (m->restart) {
