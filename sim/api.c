@@ -149,7 +149,7 @@ int vmxsim_reg_write(vmxsim *m, vmxsim_reg r, uint64_t v)
     else vx_set_reg(m, id, v);
     if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == -1 ||
         id == UC_X86_REG_CS)
-        vx_flush_code(m, 0, UINT64_MAX);
+        vx_flush_all(m);
     return 0;
 }
 

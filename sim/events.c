@@ -37,9 +37,17 @@ json_t *vx_ev_new(vmxsim *m, const char *name)
     json_object_set_new(ev, "icount",
                         json_integer((json_int_t)(m->insn ? m->insn_icount : m->icount)));
     json_object_set_new(ev, "mode", json_string(mode_name(m)));
-    json_object_set_new(ev, "rip", vx_json_hex(m->insn ? m->insn->addr
-                                                      : vx_reg(m, UC_X86_REG_RIP)));
-    if (m->insn) json_object_set_new(ev, "insn", json_string(m->insn->text));
+    uint64_t rip = m->insn ? m->insn->addr : vx_reg(m, UC_X86_REG_RIP);
+    json_object_set_new(ev, "rip", vx_json_hex(rip));
+    if (m->insn) {
+        json_object_set_new(ev, "insn", json_string(m->insn->text));
+    } else if (rip < m->mem_size && m->mem_size - rip >= 15) {
+        /* Events outside a model-owned instruction (exceptions from the
+         * engine, start, end): the instruction at RIP. */
+        char text[200];
+        vx_disasm(m->dec, vx_code_mode(m), m->ram + rip, 15, rip, text, sizeof text);
+        json_object_set_new(ev, "insn", json_string(text));
+    }
     return ev;
 }
 

@@ -167,7 +167,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     if (cr == 0 || cr == 4) {
         /* Paging-mode changes retranslate all code (the decoded mode of
          * blocks may change too). */
-        vx_flush_code(m, 0, m->mem_size);
+        vx_flush_all(m);
     }
     return VX_NEXT;
 }
@@ -261,8 +261,9 @@ static vx_action port_io(vmxsim *m, const vx_insn *in, int out)
     if (!a) return vx_raise_gp0(m);
     int size = io_size(in);
     uint16_t port = in->has_imm ? (uint16_t)in->imm : (uint16_t)vx_gpr(m, 2);
+    uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
     if (out) {
-        vx_port_out(m, port, size, (uint32_t)vx_gpr(m, 0));
+        vx_port_out(m, port, size, (uint32_t)vx_gpr(m, 0) & mask);
     } else {
         uint32_t v = vx_port_in(m, port, size);
         uint64_t rax = vx_gpr(m, 0);

@@ -123,6 +123,7 @@ struct vmxsim {
     int restart;           /* run loop must re-enter at resume_rip */
     uint64_t resume_rip;
     int flush_pending;     /* remove cached translations of [flush_lo, flush_hi) */
+    int flush_all;         /* drop all translations and decoded blocks */
     uint64_t flush_lo, flush_hi;
     vmxsim_end end;
     int exit_status;
@@ -175,6 +176,7 @@ struct vmxsim {
     int stop_on_event;
     int event_hit;         /* an event in stop_mask was emitted */
     uint64_t budget_until; /* address where the instruction budget runs out */
+    int budget_exit_set;   /* budget_until is the engine's exit address */
     char con_line[256];    /* console text not yet traced */
     int con_len;
     uint16_t con_port;
@@ -281,6 +283,9 @@ void vx_not_modelled(vmxsim *m, const char *fmt, ...)
 int vx_site_add(vmxsim *m, uint64_t addr);
 /* Code at [lo, hi) changed meaning for the model: drop its translations. */
 void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi);
+/* The meaning of all code may have changed (paging or code size): drop
+ * every translation and every decoded block. */
+void vx_flush_all(vmxsim *m);
 
 /* ---- events.c ---- */
 int vx_ev_wanted(const vmxsim *m, unsigned kind);

@@ -106,7 +106,7 @@ int vx_wrmsr(vmxsim *m, uint32_t msr, uint64_t v)
         /* LMA is read-only: keep the processor's value. */
         v = (v & ~(1ull << 10)) | (vx_msr_get(m, VX_MSR_EFER) & (1ull << 10));
         vx_msr_set(m, msr, v);
-        vx_flush_code(m, 0, m->mem_size);
+        vx_flush_all(m);
         return 0;
     case VX_MSR_FS_BASE: case VX_MSR_GS_BASE: case VX_MSR_KERNEL_GS_BASE:
     case VX_MSR_LSTAR: case VX_MSR_CSTAR: case VX_MSR_SYSENTER_ESP:

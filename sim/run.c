@@ -17,6 +17,10 @@
  *    unhooked (fallback) and genuinely undefined opcodes (#UD).
  *  - UC_HOOK_INTR receives the exceptions Unicorn raises; the model
  *    delivers them through the IDT (Unicorn does not).
+ *  - Emulation runs in Unicorn's "exits" mode with no exit address (or
+ *    only the instruction-budget stop): a plain `until` address costs
+ *    more per start and makes Unicorn probe that address through the
+ *    program's page tables, which clobbers CR2 when it is unmapped.
  * Instructions are counted per block at block entry and corrected when a
  * block is left early by a site or a fault.
  */
@@ -74,6 +78,11 @@ void vx_flush_code(vmxsim *m, uint64_t lo, uint64_t hi)
         if (hi > m->flush_hi) m->flush_hi = hi;
     }
     m->flush_pending = 1;
+}
+
+void vx_flush_all(vmxsim *m)
+{
+    m->flush_all = 1;
 }
 
 /* ---- decoded-block cache ---- */
@@ -311,7 +320,8 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
     case VX_JUMP: {
         uint64_t next = act == VX_JUMP ? m->resume_rip : in->addr + in->len;
         m->icount = icnt + 1;
-        if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending) {
+        if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
+            m->flush_all) {
             m->resume_rip = next;
             m->restart = 1;
             stop_engine(m);
@@ -372,6 +382,15 @@ static bool on_invalid(uc_engine *uc, void *user)
     }
     m->icount = icnt;
     m->insn = NULL;
+    if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
+        strncmp(in.text, "ud", 2) != 0) {
+        /* A valid instruction the engine cannot execute: saying #UD would
+         * be a wrong answer for the profile's processor. */
+        vx_not_modelled(m, "instruction '%s' at 0x%llx is not supported by the execution engine",
+                        in.text, (unsigned long long)rip);
+        stop_engine(m);
+        return true;
+    }
     vx_raise(m, VX_UD, 0, 0);
     m->pend_rip = rip;
     stop_engine(m);
@@ -425,6 +444,7 @@ int vx_run_init(vmxsim *m)
         vx_set_error(m, "cannot install engine hooks");
         return -1;
     }
+    if (vx_engine_probe(m) < 0) return -1;
     /* Exits mode, with no exit until the instruction budget needs one.
      * Unicorn's `until` argument is not used: at the end of every
      * uc_emu_start Unicorn invalidates the translation at until - 1, and
@@ -435,25 +455,31 @@ int vx_run_init(vmxsim *m)
      * next run then loses its invalid-opcode reports (measured: a VMX
      * instruction that Unicorn cuts short after a restart was silently
      * skipped).  An empty exit set is never translated. */
-    if (uc_ctl_exits_enable(m->uc) != UC_ERR_OK) {
-        vx_set_error(m, "cannot switch the engine to exits mode");
+    if (uc_ctl_exits_enable(m->uc) || uc_ctl_set_exits(m->uc, NULL, 0)) {
+        vx_set_error(m, "cannot configure the engine's exits");
         return -1;
     }
-    if (vx_engine_probe(m) < 0) return -1;
     return 0;
+}
+
+static void drop_blocks(vmxsim *m)
+{
+    for (unsigned i = 0; i < m->nbuckets; i++) {
+        vx_block *b = m->blocks[i];
+        while (b) {
+            vx_block *n = b->next;
+            block_free(b);
+            b = n;
+        }
+        m->blocks[i] = NULL;
+    }
+    m->cur_block = NULL;
 }
 
 void vx_run_fini(vmxsim *m)
 {
     if (m->blocks) {
-        for (unsigned i = 0; i < m->nbuckets; i++) {
-            vx_block *b = m->blocks[i];
-            while (b) {
-                vx_block *n = b->next;
-                block_free(b);
-                b = n;
-            }
-        }
+        drop_blocks(m);
         free(m->blocks);
         m->blocks = NULL;
     }
@@ -483,35 +509,45 @@ static void engine_error(vmxsim *m, uc_err e)
     }
 }
 
-/* Drop Unicorn's translations of [flush_lo, flush_hi).  Unicorn removes a
- * range page by page (~0.4 ms for 256 MiB, forever for [0, 2^64)), and
- * its flush of everything (UC_CTL_TB_FLUSH) costs ~10 ms.  Every
- * translation Unicorn made was run, so its block was seen by on_block:
- * the range is narrowed to the span of the decoded blocks. */
-static void flush_translations(vmxsim *m)
+/* Drop Unicorn's translations of [lo, hi).  Unicorn removes a range page
+ * by page (~0.4 ms for 256 MiB, forever for [0, 2^64)), and its flush of
+ * everything (UC_CTL_TB_FLUSH) costs ~10 ms.  Every translation Unicorn
+ * made was run, so its block was seen by on_block: the range is narrowed
+ * to the span of the decoded blocks. */
+static void remove_translations(vmxsim *m, uint64_t lo, uint64_t hi)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
+    uint64_t blo = UINT64_MAX, bhi = 0;
     for (unsigned i = 0; i < m->nbuckets; i++) {
         for (const vx_block *b = m->blocks[i]; b; b = b->next) {
-            if (b->addr < lo) lo = b->addr;
-            if (b->addr + b->size > hi) hi = b->addr + b->size;
+            if (b->addr < blo) blo = b->addr;
+            if (b->addr + b->size > bhi) bhi = b->addr + b->size;
         }
     }
-    if (lo < m->flush_lo) lo = m->flush_lo;
-    if (hi > m->flush_hi) hi = m->flush_hi;
-    if (lo < hi) uc_ctl_remove_cache(m->uc, lo, hi);
+    if (blo < lo) blo = lo;
+    if (bhi > hi) bhi = hi;
+    if (blo < bhi) uc_ctl_remove_cache(m->uc, blo, bhi);
 }
 
 void vx_run_loop(vmxsim *m)
 {
     if (m->wall_limit > 0 && m->wall_start == 0) m->wall_start = host_seconds();
     while (m->end == VMXSIM_END_NONE) {
+        if (m->flush_all) {
+            /* Unicorn's own flush of everything (UC_CTL_TB_FLUSH) costs
+             * ~10 ms; the span of the decoded blocks is all it has. */
+            remove_translations(m, 0, UINT64_MAX);
+            drop_blocks(m);
+            m->flush_all = m->flush_pending = 0;
+        }
         if (m->flush_pending) {
-            flush_translations(m);
+            remove_translations(m, m->flush_lo, m->flush_hi);
             m->flush_pending = 0;
         }
         uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-        if (m->budget_until) uc_ctl_set_exits(m->uc, &m->budget_until, 1);
+        if (m->budget_until && !m->budget_exit_set) {
+            uc_ctl_set_exits(m->uc, &m->budget_until, 1);
+            m->budget_exit_set = 1;
+        }
         m->cur_block = NULL;
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, 0);
         if (m->pend_vector >= 0) {
