@@ -349,6 +349,44 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     finish(m, in, dispatch(m, in), icnt);
 }
 
+/* Is this instruction, which the decoder accepts but the engine cannot
+ * run, undefined (#UD) on the profile's processor anyway?  0F C7 /6 and
+ * /7 with a register operand are RDRAND and RDSEED, sharing their
+ * opcode with the memory forms of VMXON, VMCLEAR, VMPTRLD and VMPTRST
+ * (whose register forms the SDM lists as #UD).  They are #UD with an F2H
+ * or F3H prefix (SDM Vol. 2B RDRAND, RDSEED: "#UD ... If the F2H or F3H
+ * prefix is used"; so F3 0F C7 /6 with a register operand, VMXON's, is
+ * #UD) and when CPUID does not report them (CPUID.01H:ECX.RDRAND[30],
+ * CPUID.(EAX=07H,ECX=0):EBX.RDSEED[18]). */
+static int undefined_here(vmxsim *m, const vx_insn *in)
+{
+    size_t i = 0;
+    int rep = 0;
+    while (i < in->len && (in->bytes[i] == 0x66 || in->bytes[i] == 0x67 ||
+                           in->bytes[i] == 0xF0 || in->bytes[i] == 0xF2 ||
+                           in->bytes[i] == 0xF3 || in->bytes[i] == 0x26 ||
+                           in->bytes[i] == 0x2E || in->bytes[i] == 0x36 ||
+                           in->bytes[i] == 0x3E || in->bytes[i] == 0x64 ||
+                           in->bytes[i] == 0x65)) {
+        if (in->bytes[i] == 0xF2 || in->bytes[i] == 0xF3) rep = 1;
+        i++;
+    }
+    if (in->mode == 64 && i < in->len && (in->bytes[i] & 0xF0) == 0x40) i++;
+    if (i + 2 >= in->len || in->bytes[i] != 0x0F || in->bytes[i + 1] != 0xC7 ||
+        (in->bytes[i + 2] >> 6) != 3)
+        return 0;
+    unsigned reg = (in->bytes[i + 2] >> 3) & 7;
+    if (reg != 6 && reg != 7) return 0;
+    if (rep) return 1;
+    uint32_t r[4];
+    if (reg == 6) {
+        vx_profile_cpuid(&m->prof, 1, 0, r);
+        return !((r[2] >> 30) & 1);
+    }
+    vx_profile_cpuid(&m->prof, 7, 0, r);
+    return !((r[1] >> 18) & 1);
+}
+
 static bool on_invalid(uc_engine *uc, void *user)
 {
     (void)uc;
@@ -383,7 +421,7 @@ static bool on_invalid(uc_engine *uc, void *user)
     m->icount = icnt;
     m->insn = NULL;
     if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
-        strncmp(in.text, "ud", 2) != 0) {
+        strncmp(in.text, "ud", 2) != 0 && !undefined_here(m, &in)) {
         /* A valid instruction the engine cannot execute: saying #UD would
          * be a wrong answer for the profile's processor. */
         vx_not_modelled(m, "instruction '%s' at 0x%llx is not supported by the execution engine",
