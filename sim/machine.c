@@ -245,21 +245,65 @@ int vx_start_state_long(vmxsim *m, uint64_t entry)
     return 0;
 }
 
+/* Leave IA-32e mode the way software does, by running it.  Unicorn
+ * 2.0.1 keeps QEMU's hidden mode flags (IA-32e active, 64-bit code
+ * segment, code and stack sizes) when CR0, EFER or a segment selector is
+ * written through its API: a register write loads only the selector, and
+ * EFER.LMA written as 0 leaves the engine in long mode (measured: a
+ * multiboot kernel entered that way ran its 32-bit code as 64-bit code).
+ * So from the long-mode start state the engine runs a short switch: a
+ * far jump through a m16:32 pointer to the 32-bit code segment 0x18,
+ * MOV to CR0 clearing PG (which deactivates IA-32e mode, SDM Vol. 3A
+ * 10.8.5.4), and loads of the data segments.  The code runs with the
+ * model's hooks idle (it is the set-up, not the program) in a scratch
+ * page whose bytes are restored afterwards. */
+enum { SWITCH_PA = 0x8000 };
+static const uint8_t switch_code[] = {
+    /* 64-bit code at SWITCH_PA: jmp far [SWITCH_PA + 7] */
+    0xFF, 0x2C, 0x25, 0x07, 0x80, 0x00, 0x00,
+    0x0D, 0x80, 0x00, 0x00, 0x18, 0x00,       /* m16:32 = 0x18:SWITCH_PA+13 */
+    /* 32-bit code at SWITCH_PA + 13 */
+    0x0F, 0x20, 0xC0,                         /* mov eax, cr0 */
+    0x25, 0xFF, 0xFF, 0xFF, 0x7F,             /* and eax, 0x7fffffff */
+    0x0F, 0x22, 0xC0,                         /* mov cr0, eax */
+    0x66, 0xB8, 0x10, 0x00,                   /* mov ax, 0x10 */
+    0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0,       /* mov ds, es, ss */
+    0x8E, 0xE0, 0x8E, 0xE8,                   /* mov fs, gs */
+};
+
+static int switch_to_protected_mode(vmxsim *m)
+{
+    uint8_t saved[sizeof switch_code];
+    uint64_t end = SWITCH_PA + sizeof switch_code;
+    vx_phys_read(m, SWITCH_PA, saved, sizeof saved);
+    vx_phys_write(m, SWITCH_PA, switch_code, sizeof switch_code);
+    m->setup_run = 1;
+    int bad = uc_ctl_set_exits(m->uc, &end, 1) != UC_ERR_OK ||
+              uc_emu_start(m->uc, SWITCH_PA, 0, 0, 0) != UC_ERR_OK ||
+              vx_reg(m, UC_X86_REG_RIP) != end || vx_in_long_mode(m);
+    m->setup_run = 0;
+    if (uc_ctl_set_exits(m->uc, NULL, 0) != UC_ERR_OK) bad = 1;
+    vx_phys_write(m, SWITCH_PA, saved, sizeof saved);
+    vx_flush_all(m);
+    return bad ? -1 : 0;
+}
+
 /* Multiboot 1 machine state (Multiboot Specification 0.6.96, 3.2):
  * 32-bit protected mode, paging off, flat 4 GiB segments, EAX magic,
  * EBX the information structure, A20 on, IF and VM clear. */
 int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi)
 {
-    write_start_tables(m);
-    zero_gprs(m);
-    vx_set_reg(m, UC_X86_REG_CR0, 0x11); /* PE | ET */
-    vx_set_reg(m, UC_X86_REG_CR4, 0);
-    vx_set_reg(m, UC_X86_REG_CR3, 0);
-    vx_msr_set(m, VX_MSR_EFER, 0);
-    if (load_segments(m, 0x18, 0x10)) {
-        vx_set_error(m, "engine refused the multiboot segments");
+    if (vx_start_state_long(m, SWITCH_PA) < 0) return -1;
+    if (switch_to_protected_mode(m) < 0) {
+        vx_set_error(m, "engine refused the switch to 32-bit protected mode");
         return -1;
     }
+    /* What remains of the long-mode state is plain register contents. */
+    vx_msr_set(m, VX_MSR_EFER, 0);
+    vx_set_reg(m, UC_X86_REG_CR4, 0);
+    vx_set_reg(m, UC_X86_REG_CR3, 0);
+    vx_set_reg(m, UC_X86_REG_CR0, 0x11); /* PE | ET */
+    zero_gprs(m);
     vx_set_reg(m, UC_X86_REG_RAX, 0x2BADB002);
     vx_set_reg(m, UC_X86_REG_RBX, mbi);
     vx_set_reg(m, UC_X86_REG_RSP, 0);

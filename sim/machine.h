@@ -163,6 +163,7 @@ struct vmxsim {
 
     /* multiboot */
     int multiboot;
+    int setup_run;           /* the engine runs set-up code: hooks idle */
     uint64_t mb_info;
     uint64_t mb_next_free; /* where the loader may place modules/strings */
     uint64_t kernel_end;

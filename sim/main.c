@@ -82,21 +82,6 @@ static int need_arg(int i, int argc, const char *opt)
     return 1;
 }
 
-static const char *end_word(vmxsim_end e)
-{
-    switch (e) {
-    case VMXSIM_END_SHUTDOWN: return "shutdown";
-    case VMXSIM_END_DEBUG_EXIT: return "debug exit";
-    case VMXSIM_END_HLT: return "hlt";
-    case VMXSIM_END_TRIPLE_FAULT: return "triple fault";
-    case VMXSIM_END_MAX_INSNS: return "instruction budget";
-    case VMXSIM_END_WALL_LIMIT: return "wall-clock limit";
-    case VMXSIM_END_NOT_MODELLED: return "not modelled";
-    case VMXSIM_END_ERROR: return "error";
-    default: return "?";
-    }
-}
-
 static int cmd_run(int argc, char **argv)
 {
     vmxsim_options opt = {0};
@@ -172,7 +157,7 @@ static int cmd_run(int argc, char **argv)
     status = res.exit_status & 0xFF;
     if (!quiet || res.end == VMXSIM_END_TRIPLE_FAULT || res.end == VMXSIM_END_ERROR ||
         res.end == VMXSIM_END_NOT_MODELLED) {
-        fprintf(stderr, "vmxsim: %s: %s\n", end_word(res.end), res.message);
+        fprintf(stderr, "vmxsim: %s\n", res.message);
         fprintf(stderr, "vmxsim: %" PRIu64 " instructions, cpu %s, exit status %d\n",
                 res.insns, vmxsim_cpu_name(m), status);
         if (res.end == VMXSIM_END_TRIPLE_FAULT) vmxsim_dump(m, stderr);

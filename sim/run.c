@@ -201,7 +201,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     (void)uc;
     vmxsim *m = user;
     vx_block *b = m->cur_block;
-    if (!size) return;
+    if (!size || m->setup_run) return;
     /* Was the last instruction retired a MOV SS / POP SS (events are
      * then blocked for this block's first instruction, SDM Vol. 3C
      * 25.4.2)?  Decided from the block just left; when the engine was
@@ -340,6 +340,7 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     (void)size;
     vx_site *s = user;
     vmxsim *m = s->m;
+    if (m->setup_run) return;
     if (m->end != VMXSIM_END_NONE) { stop_engine(m); return; }
     const vx_insn *in = site_insn(m, s);
     if (in->op == VX_OP_NONE) return; /* rewritten into an ordinary one */
@@ -391,6 +392,7 @@ static bool on_invalid(uc_engine *uc, void *user)
 {
     (void)uc;
     vmxsim *m = user;
+    if (m->setup_run) return false;
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
     uint8_t code[15];
     vx_insn in;
@@ -437,8 +439,8 @@ static bool on_invalid(uc_engine *uc, void *user)
 
 static void on_intr(uc_engine *uc, uint32_t intno, void *user)
 {
-    (void)uc;
     vmxsim *m = user;
+    if (m->setup_run) { uc_emu_stop(uc); return; }
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
     m->icount = icount_at(m, rip);
     vx_engine_exception(m, (int)intno);
