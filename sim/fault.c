@@ -59,183 +59,6 @@ static int sets_rf(int v)
            v == VX_AC || v == VX_XM || v == 20 || v == 21;
 }
 
-/* ---- loading CS and SS the way event delivery does ----
- *
- * Delivery loads CS (and, with a privilege change, SS) with the cached
- * base, limit and attributes of the new segment, which also sets the CPL
- * and the code size (SDM Vol. 3A 3.4.3, 6.14.4).  Unicorn 2.0.1 in 64-bit
- * mode stores a CS or SS written through uc_reg_write as a selector only
- * (qemu/target/i386/unicorn.c, reg_write, UC_MODE_64): the cached
- * attributes stay, and with them the CPL (QEMU's CPL is the DPL of the
- * cached SS) and 64-bit versus compatibility mode.  A #GP at CPL 3 was
- * then handled at CPL 3 (whose first privileged instruction faulted
- * again, forever), and a #UD in compatibility mode was handled by 64-bit
- * code run as 32-bit code.
- *
- * So the model writes the caches itself into a saved Unicorn context
- * (a copy of QEMU's CPUX86State) and restores it.  Where the segment
- * caches and QEMU's hidden flags (hflags) are in that copy is found once,
- * by experiment on a scratch engine (an IRETQ from CPL 0 to CPL 3 changes
- * exactly those), and checked: a MOV from CR0 must fault at the CPL 3
- * state and run after the model's load of a CPL 0 code segment.  The
- * hflags bits and the SegmentCache layout {u32 selector; u64 base; u32
- * limit; u32 flags = descriptor bits 63:32} are QEMU's (target/i386/cpu.h,
- * cpu_x86_load_seg_cache, whose updates load_cs_ss mirrors). */
-enum { HF_CPL = 3u, HF_CS32 = 1u << 4, HF_SS32 = 1u << 5, HF_ADDSEG = 1u << 6,
-       HF_LMA = 1u << 14, HF_CS64 = 1u << 15 };
-enum { SEGCACHE_SIZE = 24, SC_BASE = 8, SC_LIMIT = 16, SC_FLAGS = 20 };
-enum { SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3 };
-#define DESC_L (1u << 21)
-#define DESC_B (1u << 22)
-
-static struct {
-    int state;   /* 0 not probed, 1 found, -1 not found */
-    int hflags;  /* offset of hflags in a saved context */
-    int segs;    /* offset of segs[0] (ES) */
-} layout;
-
-static uint32_t ctx_u32(const uc_context *c, int off)
-{
-    uint32_t v;
-    memcpy(&v, (const char *)c + off, 4);
-    return v;
-}
-
-static void ctx_set_u32(uc_context *c, int off, uint32_t v)
-{
-    memcpy((char *)c + off, &v, 4);
-}
-
-static void ctx_set_u64(uc_context *c, int off, uint64_t v)
-{
-    memcpy((char *)c + off, &v, 8);
-}
-
-static void probe_intr(uc_engine *uc, uint32_t intno, void *user)
-{
-    *(int *)user = (int)intno;
-    uc_emu_stop(uc);
-}
-
-/* Segment caches and hflags of a context; see above. */
-static void ctx_load_seg(uc_context *c, int seg, uint16_t sel, uint64_t base,
-                         uint32_t limit, uint32_t flags)
-{
-    int off = layout.segs + seg * SEGCACHE_SIZE;
-    ctx_set_u32(c, off, sel);
-    ctx_set_u64(c, off + SC_BASE, base);
-    ctx_set_u32(c, off + SC_LIMIT, limit);
-    ctx_set_u32(c, off + SC_FLAGS, flags);
-}
-
-static void ctx_update_hflags(uc_context *c, int cs_loaded, int ss_loaded, uint64_t cr0,
-                              uint64_t rflags)
-{
-    uint32_t hf = ctx_u32(c, layout.hflags);
-    uint32_t csf = ctx_u32(c, layout.segs + SEG_CS * SEGCACHE_SIZE + SC_FLAGS);
-    uint32_t ssf = ctx_u32(c, layout.segs + SEG_SS * SEGCACHE_SIZE + SC_FLAGS);
-    if (cs_loaded) {
-        if ((hf & HF_LMA) && (csf & DESC_L))
-            hf = (hf | HF_CS32 | HF_SS32 | HF_CS64) & ~(uint32_t)HF_ADDSEG;
-        else
-            hf = (hf & ~(uint32_t)(HF_CS32 | HF_CS64)) | ((csf & DESC_B) ? HF_CS32 : 0);
-    }
-    if (ss_loaded) hf = (hf & ~(uint32_t)HF_CPL) | ((ssf >> 13) & 3);
-    uint32_t nf = (ssf & DESC_B) ? HF_SS32 : 0;
-    if (hf & HF_CS64) {
-        nf |= hf & HF_ADDSEG;
-    } else if (!(cr0 & 1) || (rflags & RFLAGS_VM) || !(hf & HF_CS32)) {
-        nf |= HF_ADDSEG;
-    } else {
-        uint64_t b = 0, v;
-        for (int s = SEG_ES; s <= SEG_DS; s++) {
-            if (s == SEG_CS) continue;
-            memcpy(&v, (const char *)c + layout.segs + s * SEGCACHE_SIZE + SC_BASE, 8);
-            b |= v;
-        }
-        if (b) nf |= HF_ADDSEG;
-    }
-    hf = (hf & ~(uint32_t)(HF_SS32 | HF_ADDSEG)) | nf;
-    ctx_set_u32(c, layout.hflags, hf);
-}
-
-/* Find the layout on a scratch engine (no paging, flat descriptors). */
-static int probe_layout(void)
-{
-    static const uint64_t gdt[5] = {
-        0, 0x00AF9B000000FFFFull, 0x00CF93000000FFFFull, /* 0x08, 0x10: DPL 0 */
-        0x00AFFB000000FFFFull, 0x00CFF3000000FFFFull,   /* 0x18, 0x20: DPL 3 */
-    };
-    static const uint64_t frame[5] = {0x2000, 0x1B, 0x2, 0x9800, 0x23};
-    static const uint8_t iretq[] = {0x48, 0xCF}, movcr0[] = {0x0F, 0x20, 0xC0, 0xF4};
-    uc_engine *uc = NULL;
-    uc_context *c0 = NULL, *c3 = NULL;
-    uc_hook h;
-    int vector = -1, ok = -1;
-    if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc)) return -1;
-    uc_x86_mmr gdtr = {.base = 0x8000, .limit = sizeof gdt - 1};
-    uint64_t rsp = 0x9000;
-    if (uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL) ||
-        uc_mem_write(uc, 0x8000, gdt, sizeof gdt) || uc_mem_write(uc, 0x9000, frame, sizeof frame) ||
-        uc_mem_write(uc, 0x1000, iretq, sizeof iretq) ||
-        uc_mem_write(uc, 0x2000, movcr0, sizeof movcr0) ||
-        uc_mem_write(uc, 0x3000, movcr0, sizeof movcr0) ||
-        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) || uc_reg_write(uc, UC_X86_REG_RSP, &rsp) ||
-        uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)probe_intr, &vector, 1, 0) ||
-        uc_context_alloc(uc, &c0) || uc_context_alloc(uc, &c3) || uc_context_save(uc, c0))
-        goto out;
-    /* IRETQ to CPL 3 and run up to the MOV from CR0 there. */
-    if (uc_emu_start(uc, 0x1000, 0x2000, 0, 0) || vector >= 0 || uc_context_save(uc, c3))
-        goto out;
-    int n = (int)uc_context_size(uc), cs = -1, hf = -1;
-    for (int off = 0; off + 2 * SEGCACHE_SIZE + 4 <= n; off += 4) {
-        if (ctx_u32(c3, off) == 0x1B && ctx_u32(c3, off + SC_FLAGS) == (uint32_t)(gdt[3] >> 32) &&
-            ctx_u32(c3, off + SEGCACHE_SIZE) == 0x23 &&
-            ctx_u32(c3, off + SEGCACHE_SIZE + SC_FLAGS) == (uint32_t)(gdt[4] >> 32)) {
-            if (cs >= 0) goto out; /* ambiguous */
-            cs = off;
-        }
-    }
-    if (cs < SEGCACHE_SIZE) goto out;
-    for (int off = 0; off + 4 <= cs - SEGCACHE_SIZE; off += 4) {
-        uint32_t a = ctx_u32(c0, off), b = ctx_u32(c3, off);
-        if ((a & 3) == 0 && (b & 3) == 3 && !((a ^ b) & ~3u) && (b & HF_LMA) && (b & HF_CS64)) {
-            if (hf >= 0) goto out;
-            hf = off;
-        }
-    }
-    if (hf < 0) goto out;
-    layout.segs = cs - SEGCACHE_SIZE;
-    layout.hflags = hf;
-    /* Check: at CPL 3, MOV from CR0 is #GP; after loading the CPL 0 code
-     * segment and a null SS the model's way, it runs. */
-    vector = -1;
-    uc_emu_start(uc, 0x2000, 0x2003, 0, 0);
-    if (vector != VX_GP) goto out;
-    ctx_load_seg(c3, SEG_CS, 0x08, 0, 0xFFFFFFFF, (uint32_t)(gdt[1] >> 32));
-    ctx_load_seg(c3, SEG_SS, 0x00, 0, 0, 0);
-    ctx_update_hflags(c3, 1, 1, 0x80000011, 2);
-    vector = -1;
-    if (uc_context_restore(uc, c3) || uc_emu_start(uc, 0x3000, 0x3003, 0, 0) || vector >= 0)
-        goto out;
-    ok = 0;
-out:
-    if (c0) uc_context_free(c0);
-    if (c3) uc_context_free(c3);
-    uc_close(uc);
-    return ok;
-}
-
-static int need_layout(vmxsim *m)
-{
-    if (layout.state == 0) layout.state = probe_layout() == 0 ? 1 : -1;
-    if (layout.state < 0) {
-        vx_set_error(m, "cannot locate Unicorn's segment caches (unsupported Unicorn build)");
-        return -1;
-    }
-    return 0;
-}
-
 static uint64_t desc_base(uint64_t d)
 {
     return ((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000);
@@ -249,31 +72,26 @@ static uint32_t desc_limit(uint64_t d)
 
 /* Load CS from descriptor cs_desc and, if load_ss, SS with a null
  * selector (IA-32e privilege change: DPL = RPL = the new CPL, base and
- * limit 0, SDM Vol. 3A 6.14.4; QEMU's do_interrupt64 caches the same). */
+ * limit 0, SDM Vol. 3A 6.14.4; QEMU's do_interrupt64 caches the same).
+ * Loading the caches sets the CPL and code size (cpustate.c). */
 static int load_cs_ss(vmxsim *m, uint16_t cs_sel, uint64_t cs_desc, int load_ss, uint16_t ss_sel)
 {
-    if (need_layout(m) < 0) return -1;
-    vx_set_reg(m, UC_X86_REG_CS, cs_sel);
-    if (load_ss) vx_set_reg(m, UC_X86_REG_SS, ss_sel);
-    if (uc_context_save(m->uc, m->ctx)) return -1;
-    ctx_load_seg(m->ctx, SEG_CS, cs_sel, desc_base(cs_desc), desc_limit(cs_desc),
-                 (uint32_t)(cs_desc >> 32));
-    if (load_ss) ctx_load_seg(m->ctx, SEG_SS, ss_sel, 0, 0, (uint32_t)(ss_sel & 3) << 13);
-    ctx_update_hflags(m->ctx, 1, load_ss, vx_reg(m, UC_X86_REG_CR0),
-                      vx_reg(m, UC_X86_REG_EFLAGS));
-    return uc_context_restore(m->uc, m->ctx) ? -1 : 0;
+    vx_seg s[VX_NSEGS];
+    s[VX_SEG_CS] = (vx_seg){cs_sel, desc_base(cs_desc), desc_limit(cs_desc),
+                            (uint32_t)(cs_desc >> 40) & 0xF0FFu};
+    s[VX_SEG_SS] = (vx_seg){ss_sel, 0, 0, (uint32_t)(ss_sel & 3) << 5};
+    return vx_set_segs(m, s, (1u << VX_SEG_CS) | (load_ss ? 1u << VX_SEG_SS : 0));
 }
 
 /* Real-address mode: CS base = selector * 16 (the limit and attributes
  * stay, as QEMU's do_interrupt_real leaves them). */
 static int load_cs_real(vmxsim *m, uint16_t sel)
 {
-    if (need_layout(m) < 0) return -1;
-    vx_set_reg(m, UC_X86_REG_CS, sel);
-    if (uc_context_save(m->uc, m->ctx)) return -1;
-    ctx_set_u32(m->ctx, layout.segs + SEG_CS * SEGCACHE_SIZE, sel);
-    ctx_set_u64(m->ctx, layout.segs + SEG_CS * SEGCACHE_SIZE + SC_BASE, (uint64_t)sel << 4);
-    return uc_context_restore(m->uc, m->ctx) ? -1 : 0;
+    vx_seg s[VX_NSEGS];
+    if (vx_get_segs(m, s) < 0) return -1;
+    s[VX_SEG_CS].sel = sel;
+    s[VX_SEG_CS].base = (uint64_t)sel << 4;
+    return vx_set_segs(m, s, 1u << VX_SEG_CS);
 }
 
 /* Exception classes for double faults (Table 6-4). */

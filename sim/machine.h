@@ -43,6 +43,19 @@ enum {
     VX_MSR_FMASK = 0xC0000084,
 };
 
+/* A segment register with its hidden part, in the VMCS's terms: the
+ * access rights as in the guest-state area (SDM Vol. 3C Table 25-2),
+ * bit 16 = unusable.  Indexed like the VMCS's segment fields. */
+enum { VX_SEG_ES, VX_SEG_CS, VX_SEG_SS, VX_SEG_DS, VX_SEG_FS, VX_SEG_GS,
+       VX_SEG_LDTR, VX_SEG_TR, VX_NSEGS };
+#define VX_AR_UNUSABLE (1u << 16)
+typedef struct vx_seg {
+    uint16_t sel;
+    uint64_t base;
+    uint32_t limit;
+    uint32_t ar;
+} vx_seg;
+
 /* A decoded block of guest code (cached per start address). */
 typedef struct vx_block {
     uint64_t addr;
@@ -211,6 +224,17 @@ void vx_phys_write64(vmxsim *m, uint64_t pa, uint64_t v);
 /* Start states (docs/start-state.md). */
 int vx_start_state_long(vmxsim *m, uint64_t entry);
 int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi);
+
+/* cpustate.c: the hidden part of the segment registers and the mode it
+ * implies.  vx_get_segs reads all eight; vx_set_segs loads those whose
+ * bit is set in `which` and recomputes the engine's mode (CPL, code and
+ * stack size, IA-32e/compatibility) from them and from CR0, CR4, EFER
+ * and RFLAGS, which must be written first.  vx_sync_mode only
+ * recomputes.  -1 with m->err set if the engine cannot be driven. */
+int vx_get_segs(vmxsim *m, vx_seg s[VX_NSEGS]);
+int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which);
+int vx_set_seg(vmxsim *m, int seg, const vx_seg *s);
+int vx_sync_mode(vmxsim *m);
 
 /* ---- linear.c: linear addresses of the running program ---- */
 /* Translate a linear address for an access of the model's own (SDM Vol.
