@@ -48,6 +48,7 @@ static struct {
     int state;   /* 0 not probed, 1 found, -1 not found */
     int hflags;  /* offset of hflags in a saved context */
     int segs;    /* offset of segs[0] (ES) */
+    int efer;    /* offset of efer */
 } layout;
 
 static uint32_t ctx_u32(const uc_context *c, int off)
@@ -197,6 +198,29 @@ static int probe_layout(void)
     if (ctx_u32(c3, tro) != 0x28 || ctx_u64(c3, tro + SC_BASE) != tr.base ||
         ctx_u32(c3, tro + SC_LIMIT) != 0x67)
         goto out;
+    /* EFER: WRMSR cannot change LMA (QEMU's helper_wrmsr keeps it, as
+     * the processor does), and Unicorn's CR0 write does not update it
+     * either, so the model writes it in the context: found as the one
+     * word that follows a WRMSR clearing LME (Unicorn's processor has no
+     * SYSCALL, so SCE is not writable there). */
+    {
+        uc_x86_msr efer = {VX_MSR_EFER, 0};
+        uc_context *ca = c0;
+        if (uc_reg_read(uc, UC_X86_REG_MSR, &efer) || uc_context_save(uc, ca)) goto out;
+        uint64_t before = efer.value;
+        efer.value &= ~(uint64_t)EFER_LME;
+        if (uc_reg_write(uc, UC_X86_REG_MSR, &efer) || uc_context_save(uc, c3)) goto out;
+        int eo = -1;
+        for (int off = 0; off + 8 <= n; off += 4)
+            if (ctx_u64(ca, off) == before && ctx_u64(c3, off) == (before & ~(uint64_t)EFER_LME)) {
+                if (eo >= 0) goto out;
+                eo = off;
+            }
+        if (eo < 0) goto out;
+        layout.efer = eo;
+        efer.value = before;
+        if (uc_reg_write(uc, UC_X86_REG_MSR, &efer) || uc_context_save(uc, c3)) goto out;
+    }
     /* Check: at CPL 3, MOV from CR0 is #GP; after loading the CPL 0 code
      * segment and a null SS the model's way, it runs. */
     vector = -1;
@@ -235,27 +259,51 @@ int vx_get_segs(vmxsim *m, vx_seg s[VX_NSEGS])
     return 0;
 }
 
-int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which)
+/* Load the selected caches (and EFER if efer is not NULL) into the
+ * engine and recompute its mode flags. */
+static int load_state(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which, const uint64_t *efer)
 {
     if (need_layout(m) < 0 || uc_context_save(m->uc, m->ctx)) return -1;
     for (int i = 0; i < VX_NSEGS; i++)
         if (which >> i & 1) ctx_put_seg(m->ctx, i, &s[i]);
+    if (efer) ctx_set_u64(m->ctx, layout.efer, *efer);
     uint32_t hf = ctx_u32(m->ctx, layout.hflags) & ~HF_MODE;
     hf |= mode_flags(m->ctx, vx_reg(m, UC_X86_REG_CR0), vx_reg(m, UC_X86_REG_CR4),
-                     vx_msr_get(m, VX_MSR_EFER), vx_reg(m, UC_X86_REG_EFLAGS));
+                     ctx_u64(m->ctx, layout.efer), vx_reg(m, UC_X86_REG_EFLAGS));
     ctx_set_u32(m->ctx, layout.hflags, hf);
     return uc_context_restore(m->uc, m->ctx) ? -1 : 0;
+}
+
+int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which)
+{
+    return load_state(m, s, which, NULL);
 }
 
 int vx_set_seg(vmxsim *m, int seg, const vx_seg *s)
 {
     vx_seg all[VX_NSEGS] = {0};
     all[seg] = *s;
-    return vx_set_segs(m, all, 1u << seg);
+    return load_state(m, all, 1u << seg, NULL);
 }
 
 int vx_sync_mode(vmxsim *m)
 {
-    vx_seg all[VX_NSEGS] = {0};
-    return vx_set_segs(m, all, 0);
+    return load_state(m, NULL, 0, NULL);
+}
+
+int vx_set_efer(vmxsim *m, uint64_t efer)
+{
+    return load_state(m, NULL, 0, &efer);
+}
+
+/* Unicorn 2.0.1 has no TLB-flush call, and a control register written
+ * through its API does not flush its TLB; mapping a memory region
+ * flushes the whole TLB (softmmu/memory.c, memory_map), so map and unmap
+ * one page above the physical-address space the model maps (RAM, then
+ * the all-ones region up to MAXPHYADDR). */
+void vx_flush_engine_tlb(vmxsim *m)
+{
+    uint64_t hole = 1ull << m->prof.maxphyaddr;
+    if (uc_mem_map(m->uc, hole, 4096, UC_PROT_NONE) == UC_ERR_OK)
+        uc_mem_unmap(m->uc, hole, 4096);
 }

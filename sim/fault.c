@@ -14,12 +14,6 @@
 
 #include "machine.h"
 
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_NT (1ull << 14)
-#define RFLAGS_RF (1ull << 16)
-#define RFLAGS_VM (1ull << 17)
-#define RFLAGS_AC (1ull << 18)
 
 static const char *const vec_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",

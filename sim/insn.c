@@ -9,26 +9,6 @@
 
 #include "machine.h"
 
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_DF (1ull << 10)
-#define RFLAGS_OF (1ull << 11)
-#define RFLAGS_VM (1ull << 17)
-#define RFLAGS_IOPL(f) (((f) >> 12) & 3)
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR0_WP (1ull << 16)
-#define CR4_TSD (1ull << 2)
-#define CR4_PAE (1ull << 5)
-#define CR4_VMXE (1ull << 13)
-#define CR4_SMXE (1ull << 14)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_OSXSAVE (1ull << 18)
-#define CR4_CET (1ull << 23)
-#define CR4_LA57 (1ull << 12)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 
 static int cpuid_bit(vmxsim *m, uint32_t leaf, int reg, int bit)
 {
@@ -112,20 +92,10 @@ static int cr4_ok(vmxsim *m, uint64_t v)
  * permissions (it walks the paging structures for permissions, not for
  * addresses).  MOV to CR0, CR3 or CR4 invalidates TLB entries on the
  * processor (SDM Vol. 3A 4.10.4.1), but Unicorn 2.0.1 stores a control
- * register written through its API without flushing its TLB (reg_write,
- * UC_MODE_64), so Unicorn went on using stale permissions: after CR0.WP
- * was set, a supervisor write to a read-only page still succeeded, and a
- * CR3 reload did not show changed paging entries.  Unicorn 2.0.1 has no
- * TLB-flush call; mapping a memory region flushes the whole TLB
- * (softmmu/memory.c, memory_map), so map and unmap one page above the
- * physical-address space the model maps (RAM, then the all-ones region up
- * to MAXPHYADDR). */
-static void flush_engine_tlb(vmxsim *m)
-{
-    uint64_t hole = 1ull << m->prof.maxphyaddr;
-    if (uc_mem_map(m->uc, hole, 4096, UC_PROT_NONE) == UC_ERR_OK)
-        uc_mem_unmap(m->uc, hole, 4096);
-}
+ * register written through its API without flushing its TLB, so without
+ * vx_flush_engine_tlb Unicorn went on using stale permissions: after
+ * CR0.WP was set, a supervisor write to a read-only page still
+ * succeeded, and a CR3 reload did not show changed paging entries. */
 
 static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
 {
@@ -162,9 +132,23 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     }
     trace_cr(m, cr, 1, v, ok);
     if (!ok) return vx_raise_gp0(m);
+    uint64_t old = vx_reg(m, cr_regs[cr]);
     vx_set_reg(m, cr_regs[cr], v);
-    if (cr == 0 || cr == 3 || cr == 4) flush_engine_tlb(m);
+    if (cr == 0 || cr == 3 || cr == 4) vx_flush_engine_tlb(m);
     if (cr == 0 || cr == 4) {
+        /* IA-32e mode is active while CR0.PG = 1 with EFER.LME = 1: MOV
+         * to CR0 changing PG sets or clears EFER.LMA (SDM Vol. 3A
+         * 10.8.5); the engine's mode flags (PE, TS/EM/MP, OSFXSR, SMAP)
+         * follow CR0 and CR4 only when the model recomputes them. */
+        uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
+        if (cr == 0 && ((old ^ v) & CR0_PG)) {
+            efer &= ~(uint64_t)EFER_LMA;
+            if ((v & CR0_PG) && (efer & EFER_LME)) efer |= EFER_LMA;
+        }
+        if (vx_set_efer(m, efer) < 0) {
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
+            return VX_STOP;
+        }
         /* Paging-mode changes retranslate all code (the decoded mode of
          * blocks may change too). */
         vx_flush_all(m);

@@ -203,6 +203,9 @@ static void write_start_tables(vmxsim *m)
     vx_phys_write(m, GDT_PA, start_gdt, sizeof start_gdt);
 }
 
+/* GDTR and IDTR, and CS and the data segments with their caches loaded
+ * from the start GDT (a selector written through Unicorn's API alone
+ * would leave the hidden part as it was, cpustate.c). */
 static int load_segments(vmxsim *m, uint16_t cs, uint16_t data)
 {
     uc_x86_mmr gdtr = {.selector = 0, .base = GDT_PA, .limit = 0x1F, .flags = 0};
@@ -210,13 +213,13 @@ static int load_segments(vmxsim *m, uint16_t cs, uint16_t data)
     if (uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr) ||
         uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr))
         return -1;
-    static const int segs[5] = {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES,
-                                UC_X86_REG_FS, UC_X86_REG_GS};
-    uint64_t c = cs, d = data;
-    if (uc_reg_write(m->uc, UC_X86_REG_CS, &c)) return -1;
-    for (int i = 0; i < 5; i++)
-        if (uc_reg_write(m->uc, segs[i], &d)) return -1;
-    return 0;
+    vx_seg s[VX_NSEGS];
+    for (int i = VX_SEG_ES; i <= VX_SEG_GS; i++) {
+        uint16_t sel = i == VX_SEG_CS ? cs : data;
+        uint64_t d = start_gdt[sel >> 3];
+        s[i] = (vx_seg){sel, 0, 0xFFFFFFFF, (uint32_t)(d >> 40) & 0xF0FFu};
+    }
+    return vx_set_segs(m, s, 0x3F);
 }
 
 static void zero_gprs(vmxsim *m)
@@ -233,12 +236,12 @@ int vx_start_state_long(vmxsim *m, uint64_t entry)
     vx_set_reg(m, UC_X86_REG_CR4, 0x20);
     vx_msr_set(m, VX_MSR_EFER, 0x500);
     vx_set_reg(m, UC_X86_REG_CR0, 0x80000031);
+    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
     if (load_segments(m, 0x08, 0x10)) {
         vx_set_error(m, "engine refused the start state's segments");
         return -1;
     }
     vx_set_reg(m, UC_X86_REG_RSP, START_RSP);
-    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
     vx_set_reg(m, UC_X86_REG_RIP, entry);
     m->entry = entry;
     m->entered = 1;

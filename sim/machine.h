@@ -17,6 +17,7 @@
 #include <unicorn/unicorn.h>
 
 #include "vmxsim.h"
+#include "x86.h"
 #include "../decoder/decoder.h"
 #include "../traces/trace.h"
 #include "../vmcs/profile.h"
@@ -235,6 +236,11 @@ int vx_get_segs(vmxsim *m, vx_seg s[VX_NSEGS]);
 int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which);
 int vx_set_seg(vmxsim *m, int seg, const vx_seg *s);
 int vx_sync_mode(vmxsim *m);
+/* Write EFER whole, LMA included (WRMSR cannot change LMA; MOV to CR0
+ * and VM transitions do), and recompute the mode. */
+int vx_set_efer(vmxsim *m, uint64_t efer);
+/* Drop the engine's TLB (after CR0/CR3/CR4 changes, VM transitions). */
+void vx_flush_engine_tlb(vmxsim *m);
 
 /* ---- linear.c: linear addresses of the running program ---- */
 /* Translate a linear address for an access of the model's own (SDM Vol.

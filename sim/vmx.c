@@ -12,14 +12,6 @@
 
 #include "machine.h"
 
-#define RFLAGS_CF (1ull << 0)
-#define RFLAGS_PF (1ull << 2)
-#define RFLAGS_AF (1ull << 4)
-#define RFLAGS_ZF (1ull << 6)
-#define RFLAGS_SF (1ull << 7)
-#define RFLAGS_OF (1ull << 11)
-#define RFLAGS_VM (1ull << 17)
-#define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 enum { MSR_VMX_BASIC = 0x480, MSR_VMX_MISC = 0x485, MSR_CR0_FIXED0 = 0x486,
        MSR_CR0_FIXED1 = 0x487, MSR_CR4_FIXED0 = 0x488, MSR_CR4_FIXED1 = 0x489,
