@@ -64,6 +64,9 @@ const vx_profile_msr *vx_profile_msr_find(const vx_profile *p, uint32_t msr);
  * many (at most max), or -1 if the directory cannot be read. */
 int vx_profile_list(const char *dir, char names[][64], int max);
 
+/* "IA32_VMX_BASIC" for 0x480 etc. (vmx_msrs.def), NULL outside 0x480-0x493. */
+const char *vx_vmx_msr_name(uint32_t index);
+
 /* Convenience accessors of IA32_VMX_BASIC (SDM Vol. 3D A.1). */
 uint32_t vx_profile_vmcs_revision(const vx_profile *p);
 unsigned vx_profile_vmcs_size(const vx_profile *p);
