@@ -31,7 +31,20 @@ static const char *const op_names[VX_OP_COUNT] = {
     [VX_OP_OUTS] = "outs", [VX_OP_GETSEC] = "getsec",
     [VX_OP_INT] = "int", [VX_OP_INT3] = "int3", [VX_OP_INTO] = "into",
     [VX_OP_INT1] = "int1",
+    [VX_OP_INVLPG] = "invlpg", [VX_OP_INVD] = "invd", [VX_OP_WBINVD] = "wbinvd",
+    [VX_OP_PAUSE] = "pause", [VX_OP_MWAIT] = "mwait", [VX_OP_MONITOR] = "monitor",
+    [VX_OP_RDPMC] = "rdpmc", [VX_OP_XSETBV] = "xsetbv",
+    [VX_OP_MOV_TO_DR] = "mov_to_dr", [VX_OP_MOV_FROM_DR] = "mov_from_dr",
+    [VX_OP_LGDT] = "lgdt", [VX_OP_LIDT] = "lidt", [VX_OP_SGDT] = "sgdt",
+    [VX_OP_SIDT] = "sidt", [VX_OP_LLDT] = "lldt", [VX_OP_LTR] = "ltr",
+    [VX_OP_SLDT] = "sldt", [VX_OP_STR] = "str", [VX_OP_RDRAND] = "rdrand",
+    [VX_OP_RDSEED] = "rdseed", [VX_OP_INVPCID] = "invpcid",
 };
+
+int vx_op_nonroot_only(vx_op op)
+{
+    return op >= VX_OP_INVLPG && op < VX_OP_COUNT;
+}
 
 const char *vx_op_name(vx_op op)
 {
@@ -68,8 +81,8 @@ void vx_decoder_free(vx_decoder *d)
     free(d);
 }
 
-/* MOV to/from CRn is X86_INS_MOV to capstone: tell it by its opcode
- * (0F 20 = MOV r, CRn; 0F 22 = MOV CRn, r). */
+/* MOV to/from CRn and DRn is X86_INS_MOV to capstone: tell it by its
+ * opcode (0F 20 = MOV r, CRn; 0F 22 = MOV CRn, r; 0F 21, 0F 23 for DRn). */
 static vx_op classify_mov(const uint8_t *p, size_t len, int mode)
 {
     size_t i = 0;
@@ -82,6 +95,8 @@ static vx_op classify_mov(const uint8_t *p, size_t len, int mode)
     if (i + 1 >= len || p[i] != 0x0F) return VX_OP_NONE;
     if (p[i + 1] == 0x20) return VX_OP_MOV_FROM_CR;
     if (p[i + 1] == 0x22) return VX_OP_MOV_TO_CR;
+    if (p[i + 1] == 0x21) return VX_OP_MOV_FROM_DR;
+    if (p[i + 1] == 0x23) return VX_OP_MOV_TO_DR;
     return VX_OP_NONE;
 }
 
@@ -119,6 +134,25 @@ static vx_op classify(unsigned id, const uint8_t *p, size_t len, int mode)
     case X86_INS_INTO: return VX_OP_INTO;
     case X86_INS_INT1: return VX_OP_INT1;
     case X86_INS_MOV: return classify_mov(p, len, mode);
+    case X86_INS_INVLPG: return VX_OP_INVLPG;
+    case X86_INS_INVD: return VX_OP_INVD;
+    case X86_INS_WBINVD: return VX_OP_WBINVD;
+    case X86_INS_PAUSE: return VX_OP_PAUSE;
+    case X86_INS_MWAIT: return VX_OP_MWAIT;
+    case X86_INS_MONITOR: return VX_OP_MONITOR;
+    case X86_INS_RDPMC: return VX_OP_RDPMC;
+    case X86_INS_XSETBV: return VX_OP_XSETBV;
+    case X86_INS_LGDT: return VX_OP_LGDT;
+    case X86_INS_LIDT: return VX_OP_LIDT;
+    case X86_INS_SGDT: return VX_OP_SGDT;
+    case X86_INS_SIDT: return VX_OP_SIDT;
+    case X86_INS_LLDT: return VX_OP_LLDT;
+    case X86_INS_LTR: return VX_OP_LTR;
+    case X86_INS_SLDT: return VX_OP_SLDT;
+    case X86_INS_STR: return VX_OP_STR;
+    case X86_INS_RDRAND: return VX_OP_RDRAND;
+    case X86_INS_RDSEED: return VX_OP_RDSEED;
+    case X86_INS_INVPCID: return VX_OP_INVPCID;
     default: return VX_OP_NONE;
     }
 }

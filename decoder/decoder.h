@@ -27,10 +27,20 @@ typedef enum vx_op {
     VX_OP_IN, VX_OP_OUT, VX_OP_INS, VX_OP_OUTS,
     VX_OP_GETSEC,
     VX_OP_INT, VX_OP_INT3, VX_OP_INTO, VX_OP_INT1,
+    /* Ordinary instructions in VMX root operation that the controls can
+     * make exit in non-root operation (SDM Vol. 3C 26.1.3): the model
+     * takes them only while a guest runs (vx_op_nonroot_only). */
+    VX_OP_INVLPG, VX_OP_INVD, VX_OP_WBINVD, VX_OP_PAUSE, VX_OP_MWAIT,
+    VX_OP_MONITOR, VX_OP_RDPMC, VX_OP_XSETBV, VX_OP_MOV_TO_DR,
+    VX_OP_MOV_FROM_DR, VX_OP_LGDT, VX_OP_LIDT, VX_OP_SGDT, VX_OP_SIDT,
+    VX_OP_LLDT, VX_OP_LTR, VX_OP_SLDT, VX_OP_STR, VX_OP_RDRAND,
+    VX_OP_RDSEED, VX_OP_INVPCID,
     VX_OP_COUNT
 } vx_op;
 
 const char *vx_op_name(vx_op op);
+/* Is op owned by the model only in VMX non-root operation? */
+int vx_op_nonroot_only(vx_op op);
 
 #define VX_BASE_RIP 16 /* vx_operand.base for RIP-relative addressing */
 

@@ -22,9 +22,9 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 static int has_modrm(int map, uint8_t op)
 {
     if (map == 1)
-        return op == 0x01 || op == 0x20 || op == 0x22 || op == 0x78 ||
-               op == 0x79 || op == 0xC7;
-    return map == 2; /* 0F 38 xx: INVEPT, INVVPID */
+        return op == 0x00 || op == 0x01 || op == 0x20 || op == 0x21 || op == 0x22 ||
+               op == 0x23 || op == 0x78 || op == 0x79 || op == 0xC7;
+    return map == 2; /* 0F 38 xx: INVEPT, INVVPID, INVPCID */
 }
 
 /* Decode a 16-bit addressing form (SDM Vol. 2A Table 2-1). */

@@ -79,6 +79,8 @@ enum {
     VMXSIM_EV_IO      = 1u << 8,
     VMXSIM_EV_MEMORY  = 1u << 9,  /* access outside RAM */
     VMXSIM_EV_END     = 1u << 10,
+    VMXSIM_EV_VMENTRY = 1u << 11, /* VM entry (or its failure) */
+    VMXSIM_EV_VMEXIT  = 1u << 12, /* VM exit, VMX abort */
     VMXSIM_EV_ALL     = 0xffffffffu,
 };
 

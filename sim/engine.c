@@ -132,6 +132,9 @@ void vx_engine_exception(vmxsim *m, int vector)
     m->pend_err = 0;
     m->pend_engine = 1;
     m->pend_soft = 0;
+    m->pend_kind = VX_PEND_HW;
+    m->pend_insn_len = 0;
+    m->pend_injected = 0;
     m->pend_rip = vx_reg(m, UC_X86_REG_RIP);
 }
 

@@ -34,6 +34,9 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err)
     m->pend_err = err;
     m->pend_engine = 0;
     m->pend_soft = 0;
+    m->pend_kind = VX_PEND_HW;
+    m->pend_insn_len = 0;
+    m->pend_injected = 0;
     m->pend_rip = m->insn ? m->insn->addr : vx_reg(m, UC_X86_REG_RIP);
     return VX_FAULT;
 }
@@ -299,15 +302,24 @@ static int has_error_code(int v)
 void vx_deliver_pending(vmxsim *m)
 {
     int vector = m->pend_vector, has_err = m->pend_has_err, soft = m->pend_soft;
+    int kind = m->pend_kind, injected = m->pend_injected;
     uint32_t err = m->pend_err;
     uint64_t rip = m->pend_rip;
     m->pend_vector = -1;
+    m->pend_injected = 0;
+    uint64_t cr2 = m->pend_cr2;
     if (m->pend_engine) {
         uint32_t e = vx_engine_take_exception(m);
         if (has_err) err = e;
-    } else if (vector == VX_PF) {
-        vx_set_reg(m, UC_X86_REG_CR2, m->pend_cr2);
+        cr2 = vx_reg(m, UC_X86_REG_CR2);
     }
+    /* In VMX non-root operation the exception bitmap decides first
+     * (26.2); INT n and events injected by VM entry are not subject to
+     * it, and a #PF that exits leaves CR2 alone (28.1). */
+    if (m->vmx_nonroot && !injected && kind != VX_PEND_SWINT &&
+        vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0))
+        return;
+    if (!m->pend_engine && vector == VX_PF) vx_set_reg(m, UC_X86_REG_CR2, cr2);
     vx_set_reg(m, UC_X86_REG_RIP, rip);
     int from = -1;
     for (;;) {
@@ -325,6 +337,18 @@ void vx_deliver_pending(vmxsim *m)
         /* Table 6-5: benign then anything -> serial; contributory then
          * contributory, or page fault then page fault or contributory ->
          * double fault. */
+        /* An exception while delivering another, which the bitmap
+         * selects, exits with the first event in the IDT-vectoring
+         * information (26.2, 28.2.4). */
+        if (m->vmx_nonroot) {
+            unsigned t = kind == VX_PEND_SWINT ? 4u : kind == VX_PEND_SWEXC ? 6u
+                       : kind == VX_PEND_PRIVSW ? 5u : 3u;
+            uint32_t idt = (uint32_t)vector | (t << 8) | (1u << 31) | (has_err ? 1u << 11 : 0);
+            int nerr = has_error_code(n.vector);
+            if (vx_nonroot_exception(m, n.vector, nerr, n.err, VX_PEND_HW, rip,
+                                     vx_reg(m, UC_X86_REG_CR2), &idt, err))
+                return;
+        }
         int df = (contributory(vector) && contributory(n.vector)) ||
                  (vector == VX_PF && (n.vector == VX_PF || contributory(n.vector)));
         from = vector;
@@ -338,11 +362,17 @@ void vx_deliver_pending(vmxsim *m)
         }
         has_err = has_error_code(vector);
         soft = 0;
+        kind = VX_PEND_HW;
     }
 }
 
 void vx_triple_fault(vmxsim *m, const char *why)
 {
+    /* In VMX non-root operation a triple fault is a VM exit (26.2). */
+    if (m->vmx_nonroot) {
+        vx_nonroot_triple_fault(m, vx_reg(m, UC_X86_REG_RIP));
+        return;
+    }
     if (vx_ev_wanted(m, VMXSIM_EV_FAULT)) {
         json_t *ev = vx_ev_new(m, "triple_fault");
         json_object_set_new(ev, "reason", json_string(why));
@@ -358,6 +388,14 @@ void vx_triple_fault(vmxsim *m, const char *why)
         for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
             json_object_set_new(regs, r[i].name, vx_json_hex(vx_reg(m, r[i].id)));
         json_object_set_new(ev, "registers", regs);
+        json_t *vmx = json_object();
+        json_object_set_new(vmx, "operation", json_string(!m->vmx_on ? "off"
+                                                          : m->vmx_nonroot ? "nonroot" : "root"));
+        if (m->vmx_on) {
+            json_object_set_new(vmx, "vmxon_pointer", vx_json_hex(m->vmxon_ptr));
+            json_object_set_new(vmx, "current_vmcs", vx_json_hex(m->current_vmcs));
+        }
+        json_object_set_new(ev, "vmx", vmx);
         vx_ev_emit(m, VMXSIM_EV_FAULT, ev);
     }
     vx_end_run(m, VMXSIM_END_TRIPLE_FAULT, VMXSIM_STATUS_TRIPLE_FAULT, "triple fault: %s", why);

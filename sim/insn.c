@@ -56,6 +56,8 @@ static int cr0_ok(vmxsim *m, uint64_t v)
         /* In VMX operation, bits fixed to 1 by IA32_VMX_CR0_FIXED0 and
          * fixed to 0 by IA32_VMX_CR0_FIXED1 cannot change (24.8). */
         uint64_t f0 = vmx_msr(m, 0x486), f1 = vmx_msr(m, 0x487);
+        /* Unrestricted guests may clear PE and PG (26.3). */
+        if (vx_nonroot_unrestricted(m)) f0 &= ~(CR0_PE | CR0_PG);
         if ((v & f0) != f0 || (v & ~f1)) return 0;
     }
     return 1;
@@ -108,13 +110,16 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     if (vx_cpl(m) > 0) return vx_raise_gp0(m);
     int gpr = in->rm.reg;
     uint64_t mask = cr_operand_mask(in);
+    vx_action act;
     if (!to_cr) {
         uint64_t v = vx_reg(m, cr_regs[cr]) & mask;
+        if (m->vmx_nonroot && vx_nonroot_cr_read(m, in, cr, &v, &act)) return act;
         vx_set_gpr(m, gpr, v);
         trace_cr(m, cr, 0, v, 1);
         return VX_NEXT;
     }
     uint64_t v = vx_gpr(m, gpr) & mask;
+    if (m->vmx_nonroot && vx_nonroot_cr_write(m, in, cr, &v, &act)) return act;
     int ok = 1;
     switch (cr) {
     case 0: ok = cr0_ok(m, v); break;
@@ -196,6 +201,7 @@ static vx_action rdtsc(vmxsim *m, int p)
     if ((vx_reg(m, UC_X86_REG_CR4) & CR4_TSD) && vx_cpl(m) > 0)
         return vx_raise_gp0(m);
     uint64_t t = vx_tsc(m);
+    if (m->vmx_nonroot) t = vx_nonroot_tsc(m, t);
     vx_set_gpr(m, 0, (uint32_t)t);
     vx_set_gpr(m, 2, t >> 32);
     if (p) vx_set_gpr(m, 1, (uint32_t)m->tsc_aux);
@@ -218,7 +224,7 @@ static vx_action hlt(vmxsim *m)
  * or in virtual-8086 mode, the TSS I/O bitmap decides.  The start state
  * has no TSS (TR = 0), so such accesses fault as the CPU would on a TSS
  * whose limit excludes the bitmap. */
-static int io_allowed(vmxsim *m)
+int vx_io_allowed(vmxsim *m)
 {
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
     uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
@@ -231,7 +237,7 @@ static int io_allowed(vmxsim *m)
     return 0;
 }
 
-static int io_size(const vx_insn *in)
+int vx_io_size(const vx_insn *in)
 {
     uint8_t op = in->bytes[in->len - 1 - (in->has_imm ? 1 : 0)];
     if (!(op & 1)) return 1; /* E4/E6/EC/EE/6C/6E: byte forms */
@@ -240,10 +246,10 @@ static int io_size(const vx_insn *in)
 
 static vx_action port_io(vmxsim *m, const vx_insn *in, int out)
 {
-    int a = io_allowed(m);
+    int a = vx_io_allowed(m);
     if (a < 0) return VX_STOP;
     if (!a) return vx_raise_gp0(m);
-    int size = io_size(in);
+    int size = vx_io_size(in);
     uint16_t port = in->has_imm ? (uint16_t)in->imm : (uint16_t)vx_gpr(m, 2);
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
     if (out) {
@@ -264,10 +270,10 @@ static vx_action port_io(vmxsim *m, const vx_insn *in, int out)
  * iteration, as the CPU does. */
 static vx_action string_io(vmxsim *m, const vx_insn *in, int out)
 {
-    int a = io_allowed(m);
+    int a = vx_io_allowed(m);
     if (a < 0) return VX_STOP;
     if (!a) return vx_raise_gp0(m);
-    int size = io_size(in);
+    int size = vx_io_size(in);
     uint16_t port = (uint16_t)vx_gpr(m, 2);
     uint64_t amask = in->addr_size == 64 ? UINT64_MAX
                    : in->addr_size == 32 ? 0xFFFFFFFFull : 0xFFFFull;
@@ -300,11 +306,14 @@ static vx_action string_io(vmxsim *m, const vx_insn *in, int out)
 
 /* Software interrupts are delivered by the model like any event (the
  * return address pushed is the next instruction). */
-static vx_action soft_int(vmxsim *m, const vx_insn *in, int vector, int soft)
+static vx_action soft_int(vmxsim *m, const vx_insn *in, int vector, int kind)
 {
     vx_raise(m, vector, 0, 0);
     m->pend_rip = in->addr + in->len;
-    m->pend_soft = soft;
+    /* INT n, INT3 and INTO check the gate's DPL; INT1 does not. */
+    m->pend_soft = kind != VX_PEND_PRIVSW;
+    m->pend_kind = kind;
+    m->pend_insn_len = in->len;
     return VX_FAULT;
 }
 
@@ -328,13 +337,13 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in)
         if (!(vx_reg(m, UC_X86_REG_CR4) & CR4_SMXE)) return vx_raise_ud(m);
         vx_not_modelled(m, "GETSEC (SMX)");
         return VX_STOP;
-    case VX_OP_INT: return soft_int(m, in, (int)in->imm, 1);
-    case VX_OP_INT3: return soft_int(m, in, VX_BP, 1);
-    case VX_OP_INT1: return soft_int(m, in, VX_DB, 0);
+    case VX_OP_INT: return soft_int(m, in, (int)in->imm, VX_PEND_SWINT);
+    case VX_OP_INT3: return soft_int(m, in, VX_BP, VX_PEND_SWEXC);
+    case VX_OP_INT1: return soft_int(m, in, VX_DB, VX_PEND_PRIVSW);
     case VX_OP_INTO:
         if (in->mode == 64) return vx_raise_ud(m);
         if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_OF)) return VX_NEXT;
-        return soft_int(m, in, VX_OF, 1);
+        return soft_int(m, in, VX_OF, VX_PEND_SWEXC);
     default:
         vx_not_modelled(m, "instruction %s", in->text);
         return VX_STOP;

@@ -44,6 +44,10 @@ enum {
     VX_MSR_FMASK = 0xC0000084,
 };
 
+/* What raised a pending event: a fault or hardware exception, INT n,
+ * INT3/INTO (software exceptions), INT1 (privileged software exception). */
+enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW };
+
 /* A segment register with its hidden part, in the VMCS's terms: the
  * access rights as in the guest-state area (SDM Vol. 3C Table 25-2),
  * bit 16 = unusable.  Indexed like the VMCS's segment fields. */
@@ -56,6 +60,19 @@ typedef struct vx_seg {
     uint32_t limit;
     uint32_t ar;
 } vx_seg;
+
+/* What a VM exit records (SDM Vol. 3C 28.2) and the guest state that
+ * the cause decides (28.3): filled by the code that detects the cause. */
+typedef struct vx_exit {
+    uint32_t reason;          /* basic reason, bit 31 for entry failures */
+    uint64_t qual;
+    uint64_t guest_linear, guest_phys;
+    uint32_t insn_len, insn_info;
+    uint32_t intr_info, intr_err;
+    uint32_t idt_info, idt_err;
+    uint64_t guest_rip;       /* RIP to save: the instruction, or the next */
+    uint32_t activity, interruptibility;
+} vx_exit;
 
 /* A decoded block of guest code (cached per start address). */
 typedef struct vx_block {
@@ -86,6 +103,7 @@ typedef enum vx_action {
     VX_FAULT,      /* raise m->pend_vector (set with vx_raise) */
     VX_STOP,       /* retired, then stop the run (m->end says why) */
     VX_JUMP,       /* retired, continue at m->resume_rip */
+    VX_NATIVE,     /* not taken: the engine executes the instruction */
 } vx_action;
 
 /* The 16550 UART at COM1, as far as a polling transmitter needs. */
@@ -115,10 +133,15 @@ struct vmxsim {
     vx_vmcs **active;      /* active VMCSs (current one among them) */
     int nactive, cap_active;
     int blocked_init;      /* INIT blocked while in VMX root operation */
+    uint64_t exits, entries; /* VM exits and successful VM entries */
+    uint64_t guest_pdpte[4];  /* PDPTEs loaded by VM entry (27.3.1.6) */
+    uint32_t guest_activity, guest_interruptibility;
+    int explain;             /* --explain: failed entry checks in words */
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;
     uint64_t pat;
+    uint64_t debugctl;
     uint64_t tsc_aux;
     uint64_t profile_msr_val[VX_PROFILE_MAX_MSRS];
 
@@ -160,6 +183,9 @@ struct vmxsim {
     uint64_t pend_rip;     /* RIP to push: the instruction, or the next one for traps */
     int pend_soft;         /* software interrupt (INT n): gate DPL is checked */
     int pend_engine;       /* reported by Unicorn rather than raised by the model */
+    int pend_injected;     /* injected by VM entry (27.6): never a VM exit itself */
+    int pend_kind;         /* VX_PEND_*: what raised it */
+    unsigned pend_insn_len; /* length of INT n/INT3/INTO/INT1 */
     int delivering;        /* nesting depth of exception delivery */
 
     /* platform */
@@ -285,6 +311,42 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
 
 /* ---- vmx.c: VMX instructions (SDM Vol. 3C 31) ---- */
 vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
+/* The current VMCS, or NULL (vmx.c). */
+vx_vmcs *vx_current_vmcs(vmxsim *m);
+
+/* vmentry.c: VM entry after VMLAUNCH/VMRESUME passed their own checks.
+ * *vmfail_error is 7 or 8 when the controls or the host state fail
+ * (the caller reports VMfailValid); otherwise the action continues in
+ * the guest or, after a VM-entry failure exit, in the host. */
+vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error);
+
+/* nonroot.c: VMX non-root operation.  vx_nonroot_insn: 1 if the
+ * instruction exits (or faults for a reason only non-root has) with
+ * *act set, 0 to execute it normally.  The CR hooks may rewrite the value
+ * read or written (read shadows, guest/host masks). */
+int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act);
+int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act);
+int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act);
+uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc);
+int vx_nonroot_unrestricted(vmxsim *m);
+/* An exception in the guest: 1 if it caused a VM exit (-1 if the run
+ * ended), 0 to deliver it through the guest IDT.  idt_info: the event
+ * being delivered when it happened, or NULL. */
+int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
+                         uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
+                         uint32_t idt_err);
+int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
+
+/* vmexit.c: a VM exit (or a VM-entry failure exit, 27.8) to the host
+ * state of the current VMCS; -1 if the run ended (VMX abort, error). */
+int vx_vmexit(vmxsim *m, const vx_exit *x);
+/* An MSR-load area (27.4, 28.6): 0, or the 1-based failing entry. */
+int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count, int exiting);
+void vx_guest_segs_from_vmcs(vx_vmcs *v, vx_seg s[VX_NSEGS]);
+void vx_write_dtr(vmxsim *m, int reg, uint64_t base, uint32_t limit);
+/* insn.c helpers shared with nonroot.c. */
+int vx_io_allowed(vmxsim *m);
+int vx_io_size(const vx_insn *in);
 
 /* ---- msr.c ---- */
 vx_action vx_exec_msr(vmxsim *m, const vx_insn *in);

@@ -75,6 +75,7 @@ int vx_rdmsr(vmxsim *m, uint32_t msr, uint64_t *v)
     if (msr == VX_MSR_TSC) { *v = vx_tsc(m); return 0; }
     if (msr == VX_MSR_TSC_AUX) { *v = m->tsc_aux; return 0; }
     if (msr == VX_MSR_PAT) { *v = m->pat; return 0; }
+    if (msr == VX_MSR_DEBUGCTL) { *v = m->debugctl; return 0; }
     if (unicorn_msr(msr)) { *v = vx_msr_get(m, msr); return 0; }
     const vx_profile_msr *p = vx_profile_msr_find(&m->prof, msr);
     if (p) { *v = m->profile_msr_val[p - m->prof.msrs]; return 0; }
@@ -100,6 +101,13 @@ int vx_wrmsr(vmxsim *m, uint32_t msr, uint64_t v)
     case VX_MSR_PAT:
         if (!pat_ok(v)) return -1;
         m->pat = v;
+        return 0;
+    case VX_MSR_DEBUGCTL:
+        /* Bits 5:2 and 63:16 are reserved (SDM Vol. 4 Table 2-2); the
+         * model keeps the value (VM entry and exit load it) but traces,
+         * branch recording and freezing are not modelled. */
+        if (v & ~0xFFC3ull) return -1;
+        m->debugctl = v;
         return 0;
     case VX_MSR_EFER:
         if (!efer_ok(m, v)) return -1;

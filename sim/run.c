@@ -133,8 +133,13 @@ static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
     b->offs = malloc(sizeof(uint16_t) * (size_t)(n ? n : 1));
     if (!b->offs) { block_free(b); return NULL; }
     memcpy(b->offs, offs, sizeof(uint16_t) * (size_t)n);
-    for (int i = 0; i < n; i++)
+    /* Instructions the model owns only in VMX non-root operation are
+     * ordinary ones in root operation (blocks are decoded again after
+     * every VM transition). */
+    for (int i = 0; i < n; i++) {
+        if (!m->vmx_nonroot && vx_op_nonroot_only((vx_op)ops[i])) ops[i] = VX_OP_NONE;
         if (ops[i] != VX_OP_NONE) b->has_sites = 1;
+    }
     if (n > 0)
         b->ends_mov_ss = (uint8_t)vx_is_mov_ss(b->bytes + offs[n - 1],
                                                size - offs[n - 1], b->mode);
@@ -274,6 +279,9 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 /* Execute one model-owned instruction; returns its action. */
 static vx_action dispatch(vmxsim *m, const vx_insn *in)
 {
+    vx_action act;
+    if (m->vmx_nonroot && vx_nonroot_insn(m, in, &act)) return act;
+    if (vx_op_nonroot_only(in->op)) return VX_NATIVE; /* no exit: run it */
     switch (in->op) {
     case VX_OP_VMXON: case VX_OP_VMXOFF: case VX_OP_VMCLEAR:
     case VX_OP_VMPTRLD: case VX_OP_VMPTRST: case VX_OP_VMREAD:
@@ -316,6 +324,7 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
         m->restart = 1;
         stop_engine(m);
         return 0;
+    case VX_NATIVE: /* dispatch never returns it to here */
     case VX_NEXT:
     case VX_JUMP: {
         uint64_t next = act == VX_JUMP ? m->resume_rip : in->addr + in->len;
@@ -344,10 +353,16 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     if (m->end != VMXSIM_END_NONE) { stop_engine(m); return; }
     const vx_insn *in = site_insn(m, s);
     if (in->op == VX_OP_NONE) return; /* rewritten into an ordinary one */
+    if (!m->vmx_nonroot && vx_op_nonroot_only(in->op)) return;
     uint64_t icnt = icount_at(m, addr);
     m->insn = in;
     m->insn_icount = icnt;
-    finish(m, in, dispatch(m, in), icnt);
+    vx_action act = dispatch(m, in);
+    if (act == VX_NATIVE) {
+        m->insn = NULL;
+        return;
+    }
+    finish(m, in, act, icnt);
 }
 
 /* Is this instruction, which the decoder accepts but the engine cannot
@@ -399,16 +414,19 @@ static bool on_invalid(uc_engine *uc, void *user)
     read_code(m, rip, code, sizeof code);
     int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
     uint64_t icnt = icount_at(m, rip);
+    vx_action act = VX_NATIVE;
     if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
-        in.op != VX_OP_NONE) {
+        in.op != VX_OP_NONE && (m->vmx_nonroot || !vx_op_nonroot_only(in.op))) {
         /* A model-owned instruction that reached Unicorn without its hook:
          * run it here, and hook it for next time. */
         vx_site_add(m, rip);
         vx_flush_code(m, rip, rip + in.len);
         m->insn = &in;
         m->insn_icount = icnt;
-        vx_action act = dispatch(m, &in);
+        act = dispatch(m, &in);
         m->insn = NULL;
+    }
+    if (act != VX_NATIVE) {
         if (act == VX_FAULT) {
             m->icount = icnt;
         } else {

@@ -57,6 +57,8 @@ static vx_vmcs *current_vmcs(vmxsim *m)
     return m->current_vmcs == VX_NO_VMCS ? NULL : find_active(m, m->current_vmcs);
 }
 
+vx_vmcs *vx_current_vmcs(vmxsim *m) { return current_vmcs(m); }
+
 /* ---- 31.2 conventions ---- */
 
 static void set_flags(vmxsim *m, uint64_t set)
@@ -448,11 +450,12 @@ static vx_action vmlaunch_resume(vmxsim *m, const vx_insn *in, vmx_ev *e, int re
         return vmfail_valid(m, e, VX_VMERR_VMRESUME_AFTER_VMXOFF);
     if (resume && v->launched != LAUNCH_LAUNCHED)
         return vmfail_valid(m, e, VX_VMERR_VMRESUME_NONLAUNCHED);
-    e->outcome = NULL; /* no outcome yet: VM entry is the next issue */
-    vx_not_modelled(m, "VM entry (%s passed its own checks; the checks on controls, host "
-                       "and guest state and the entry itself are not implemented yet)",
-                    resume ? "VMRESUME" : "VMLAUNCH");
-    return VX_STOP;
+    int err;
+    vx_action act = vx_vmentry(m, v, resume, &err);
+    if (err) return vmfail_valid(m, e, err);
+    e->outcome = act == VX_JUMP ? (m->vmx_nonroot ? "VM entry" : "VM-entry failure") : NULL;
+    if (m->end == VMXSIM_END_NOT_MODELLED) e->outcome = NULL;
+    return act;
 }
 
 static vx_action vmcall(vmxsim *m, const vx_insn *in, vmx_ev *e)

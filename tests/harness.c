@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonschema.h"
+#include "../traces/trace.h"
+
 static char err_buf[512];
 static char *console_buf;
 
@@ -111,6 +114,46 @@ static json_t *read_trace(const char *path)
     return arr;
 }
 
+/* Every trace a test writes must conform to docs/trace-schema.json
+ * (meson passes its path in VX_TRACE_SCHEMA). */
+static int validate_trace_file(const char *trace)
+{
+    static json_t *schema;
+    const char *sp = getenv("VX_TRACE_SCHEMA");
+    if (!sp || !*sp) return set_error("VX_TRACE_SCHEMA is not set (run the test through meson)");
+    if (!schema) {
+        json_error_t je;
+        char err[256];
+        schema = json_load_file(sp, 0, &je);
+        if (!schema) return set_error("%s:%d: %s", sp, je.line, je.text);
+        if (vx_schema_check(schema, err, sizeof err) < 0) {
+            json_decref(schema);
+            schema = NULL;
+            return set_error("%s: %s", sp, err);
+        }
+    }
+    char err[512];
+    vx_trace_reader *r = vx_trace_reader_open(trace, err, sizeof err);
+    if (!r) return set_error("%s", err);
+    json_t *ev;
+    int rc = 0;
+    while ((ev = vx_trace_reader_next(r, err, sizeof err))) {
+        char verr[512];
+        if (vx_schema_validate(schema, ev, verr, sizeof verr) < 0) {
+            char *d = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            rc = set_error("trace event %ld violates the schema: %s: %s",
+                           vx_trace_reader_line(r), verr, d ? d : "?");
+            free(d);
+            json_decref(ev);
+            break;
+        }
+        json_decref(ev);
+    }
+    if (!rc && err[0]) rc = set_error("%s", err);
+    vx_trace_reader_close(r);
+    return rc;
+}
+
 int vx_test_run(const char *program, const char *cpu, const char *extra,
                 vmxsim_result *res, json_t **events)
 {
@@ -157,6 +200,7 @@ int vx_test_run(const char *program, const char *cpu, const char *extra,
     }
     vmxsim_destroy(m); /* closes the trace */
     m = NULL;
+    if (validate_trace_file(trace) < 0) goto out;
     console_buf = slurp(con);
     if (!console_buf) {
         set_error("cannot read the console output back");

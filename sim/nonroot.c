@@ -1,0 +1,503 @@
+/*
+ * nonroot.c - VMX non-root operation (Intel SDM Vol. 3C chapter 26):
+ * which instructions and events cause VM exits under the controls of
+ * the current VMCS (26.1, 26.2), what the exit records about them
+ * (28.2.1 exit qualification, 28.2.5 instruction information), and how
+ * the instructions that do not exit behave differently (26.3: CR0/CR4
+ * read shadows and guest/host masks, the TSC offset).
+ *
+ * Priority (26.1.1): #UD, privilege-level faults and the I/O-permission
+ * #GP come before the VM exit of an instruction, so the callers run
+ * those checks first; VMX instructions follow their own pseudo-code
+ * (VM exit before the CPL check).
+ */
+#include "machine.h"
+#include "../vmcs/controls.h"
+
+static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
+
+static uint32_t proc_ctls(vx_vmcs *v) { return (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control); }
+
+/* Secondary controls count only when the primary control activates
+ * them (25.6.2). */
+static uint32_t proc2_ctls(vx_vmcs *v)
+{
+    if (!(proc_ctls(v) & PROC_SECONDARY_CONTROLS)) return 0;
+    return (uint32_t)get(v, VX_ENC_secondary_vm_exec_control);
+}
+
+int vx_nonroot_unrestricted(vmxsim *m)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    return m->vmx_nonroot && v && (proc2_ctls(v) & PROC2_UNRESTRICTED_GUEST);
+}
+
+/* Carry out a VM exit caused by instruction `in` (fault-like: the guest
+ * RIP saved is the instruction's own, 28.3.3). */
+static vx_action exit_for(vmxsim *m, const vx_insn *in, vx_exit *x)
+{
+    x->guest_rip = in->addr;
+    x->insn_len = in->len;
+    if (vx_vmexit(m, x) < 0) return VX_STOP;
+    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+    return VX_JUMP;
+}
+
+static vx_action simple_exit(vmxsim *m, const vx_insn *in, uint32_t reason, uint64_t qual)
+{
+    vx_exit x = {0};
+    x.reason = reason;
+    x.qual = qual;
+    return exit_for(m, in, &x);
+}
+
+/* VM-exit instruction-information field for instructions with a
+ * ModRM operand (28.2.5, Tables 28-9 to 28-14): scaling 1:0, register
+ * 6:3, address size 9:7, register/memory 10, segment 17:15, index
+ * 21:18 with "invalid" 22, base 26:23 with "invalid" 27, second
+ * register 31:28.  For memory operands the exit qualification holds
+ * the displacement. */
+static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
+{
+    uint32_t info = 0;
+    const vx_operand *o = &in->rm;
+    unsigned asz = in->addr_size == 16 ? 0 : in->addr_size == 32 ? 1 : 2;
+    if (reg1 >= 0) info |= (uint32_t)(reg1 & 15) << 3;
+    info |= asz << 7;
+    if (!o->is_mem) {
+        info |= 1u << 10;
+        if (reg1 < 0) info |= (uint32_t)(o->reg & 15) << 3;
+        *qual = 0;
+    } else {
+        unsigned sc = o->scale == 8 ? 3 : o->scale == 4 ? 2 : o->scale == 2 ? 1 : 0;
+        info |= sc;
+        info |= (uint32_t)(o->seg & 7) << 15;
+        if (o->index >= 0) info |= (uint32_t)(o->index & 15) << 18;
+        else info |= 1u << 22;
+        if (o->base >= 0 && o->base < 16) info |= (uint32_t)(o->base & 15) << 23;
+        else info |= 1u << 27;
+        *qual = (uint64_t)o->disp;
+    }
+    if (reg2 >= 0) info |= (uint32_t)(reg2 & 15) << 28;
+    return info;
+}
+
+static vx_action vmx_insn_exit(vmxsim *m, const vx_insn *in)
+{
+    vx_exit x = {0};
+    switch (in->op) {
+    case VX_OP_VMCALL: x.reason = VX_EXIT_VMCALL; break;
+    case VX_OP_VMLAUNCH: x.reason = VX_EXIT_VMLAUNCH; break;
+    case VX_OP_VMRESUME: x.reason = VX_EXIT_VMRESUME; break;
+    case VX_OP_VMXOFF: x.reason = VX_EXIT_VMOFF; break;
+    case VX_OP_VMXON: x.reason = VX_EXIT_VMON; x.insn_info = insn_info(in, -1, -1, &x.qual); break;
+    case VX_OP_VMCLEAR: x.reason = VX_EXIT_VMCLEAR; x.insn_info = insn_info(in, -1, -1, &x.qual); break;
+    case VX_OP_VMPTRLD: x.reason = VX_EXIT_VMPTRLD; x.insn_info = insn_info(in, -1, -1, &x.qual); break;
+    case VX_OP_VMPTRST: x.reason = VX_EXIT_VMPTRST; x.insn_info = insn_info(in, -1, -1, &x.qual); break;
+    /* VMREAD r/m, r: reg2 is the field-encoding register; VMWRITE r, r/m
+     * likewise (Table 28-14). */
+    case VX_OP_VMREAD: x.reason = VX_EXIT_VMREAD;
+        x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual); break;
+    case VX_OP_VMWRITE: x.reason = VX_EXIT_VMWRITE;
+        x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual); break;
+    case VX_OP_INVEPT: x.reason = VX_EXIT_INVEPT;
+        x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual); break;
+    case VX_OP_INVVPID: x.reason = VX_EXIT_INVVPID;
+        x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual); break;
+    default:
+        return VX_NEXT;
+    }
+    return exit_for(m, in, &x);
+}
+
+/* MSR bitmaps (25.6.9): read-low 0x000, read-high 0x400, write-low
+ * 0x800, write-high 0xC00, one bit per MSR in 0-1FFFH and
+ * C0000000H-C0001FFFH; any other MSR always exits. */
+static int msr_exits(vmxsim *m, vx_vmcs *v, uint32_t msr, int write)
+{
+    if (!(proc_ctls(v) & PROC_USE_MSR_BITMAPS)) return 1;
+    uint64_t off;
+    if (msr <= 0x1FFF) off = 0;
+    else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu) off = 0x400;
+    else return 1;
+    if (write) off += 0x800;
+    uint32_t bit = msr & 0x1FFF;
+    uint8_t byte;
+    vx_phys_read(m, get(v, VX_ENC_msr_bitmap) + off + bit / 8, &byte, 1);
+    return (byte >> (bit % 8)) & 1;
+}
+
+/* I/O bitmaps (25.6.4): A covers ports 0-7FFFH, B 8000H-FFFFH; an access
+ * exits if any of its bytes' bits is set, or if it wraps past FFFFH. */
+static int io_exits(vmxsim *m, vx_vmcs *v, uint16_t port, int size)
+{
+    uint32_t proc = proc_ctls(v);
+    if (!(proc & PROC_USE_IO_BITMAPS)) return (proc & PROC_UNCOND_IO_EXITING) != 0;
+    if ((uint32_t)port + (uint32_t)size > 0x10000) return 1;
+    for (int i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint64_t bm = get(v, p < 0x8000 ? VX_ENC_io_bitmap_a : VX_ENC_io_bitmap_b);
+        uint8_t byte;
+        vx_phys_read(m, bm + (p & 0x7FFF) / 8, &byte, 1);
+        if ((byte >> (p % 8)) & 1) return 1;
+    }
+    return 0;
+}
+
+static vx_action io_exit(vmxsim *m, const vx_insn *in, vx_vmcs *v)
+{
+    int string = in->op == VX_OP_INS || in->op == VX_OP_OUTS;
+    int in_dir = in->op == VX_OP_IN || in->op == VX_OP_INS;
+    int size = vx_io_size(in);
+    uint16_t port = in->has_imm ? (uint16_t)in->imm : (uint16_t)vx_gpr(m, 2);
+    if (!io_exits(m, v, port, size)) return VX_NEXT;
+    /* Exit qualification for I/O instructions (Table 28-5). */
+    vx_exit x = {0};
+    x.reason = VX_EXIT_IO_INSTRUCTION;
+    x.qual = (uint64_t)(size - 1) | (in_dir ? 1u << 3 : 0) | (string ? 1u << 4 : 0) |
+             (in->rep && string ? 1u << 5 : 0) | (in->has_imm ? 1u << 6 : 0) |
+             ((uint64_t)port << 16);
+    if (string) {
+        /* Instruction information (Table 28-8): address size 9:7 and,
+         * for OUTS, the segment 17:15; the guest-linear address is that
+         * of the first iteration's memory operand. */
+        unsigned asz = in->addr_size == 16 ? 0 : in->addr_size == 32 ? 1 : 2;
+        x.insn_info = asz << 7;
+        if (!in_dir) x.insn_info |= (uint32_t)(in->rm.seg & 7) << 15;
+        int idx = in_dir ? 7 : 6;
+        vx_operand o = {.is_mem = 1, .base = idx, .index = -1, .scale = 1,
+                        .seg = in_dir ? 0 : in->rm.seg};
+        uint64_t la = 0;
+        if (vx_operand_address(m, in, &o, (unsigned)size, in_dir, &la) < 0) {
+            m->pend_vector = -1; /* the address is only recorded */
+            la = 0;
+        }
+        x.guest_linear = la;
+    }
+    return exit_for(m, in, &x);
+}
+
+/* The linear address of a memory operand, for the exit qualification
+ * of INVLPG: no access is made and no fault can result. */
+static uint64_t operand_linear(vmxsim *m, const vx_insn *in)
+{
+    uint64_t la = 0;
+    if (vx_operand_address(m, in, &in->rm, 1, 0, &la) < 0) m->pend_vector = -1;
+    return la;
+}
+
+/* Instruction information for LGDT/LIDT/SGDT/SIDT and LLDT/LTR/SLDT/STR
+ * (Tables 28-10, 28-11): the ModRM fields, operand size 11 (outside
+ * 64-bit mode), and the instruction identity in 29:28. */
+static uint32_t desc_table_info(const vx_insn *in, unsigned identity, uint64_t *qual)
+{
+    uint32_t info = insn_info(in, -1, -1, qual) & ~(0xFu << 28);
+    if (in->mode != 64 && in->op_size == 32) info |= 1u << 11;
+    return info | identity << 28;
+}
+
+/* RDRAND and RDSEED (Table 28-15): destination register 6:3, operand
+ * size 12:11 (0 16-bit, 1 32-bit, 2 64-bit). */
+static uint32_t rand_info(const vx_insn *in)
+{
+    unsigned sz = in->op_size == 16 ? 0 : in->op_size == 32 ? 1 : 2;
+    return (uint32_t)(in->rm.reg & 15) << 3 | sz << 11;
+}
+
+/* Instructions that exit only under the controls of 26.1.3 and are
+ * otherwise run by the engine (0 = not taken here). */
+static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action *act)
+{
+    uint32_t proc = proc_ctls(v), proc2 = proc2_ctls(v);
+    int cpl0 = vx_cpl(m) == 0;
+    vx_exit x = {0};
+    switch (in->op) {
+    case VX_OP_INVLPG:
+        if (!cpl0 || !(proc & PROC_INVLPG_EXITING)) return 0;
+        x.reason = VX_EXIT_INVLPG;
+        x.qual = operand_linear(m, in);
+        break;
+    case VX_OP_INVD:
+        if (!cpl0) return 0;
+        x.reason = VX_EXIT_INVD;
+        break;
+    case VX_OP_WBINVD:
+        if (!cpl0 || !(proc2 & PROC2_WBINVD_EXITING)) return 0;
+        x.reason = VX_EXIT_WBINVD;
+        break;
+    case VX_OP_PAUSE:
+        if (proc & PROC_PAUSE_EXITING) {
+            x.reason = VX_EXIT_PAUSE_INSTRUCTION;
+            break;
+        }
+        if ((proc2 & PROC2_PAUSE_LOOP_EXITING) && cpl0) {
+            vx_not_modelled(m, "PAUSE-loop exiting (needs the cycle model)");
+            *act = VX_STOP;
+            return 1;
+        }
+        return 0;
+    case VX_OP_MWAIT: case VX_OP_MONITOR: {
+        uint32_t ctl = in->op == VX_OP_MWAIT ? PROC_MWAIT_EXITING : PROC_MONITOR_EXITING;
+        if (!cpl0) return 0;
+        if (!(proc & ctl)) {
+            vx_not_modelled(m, "%s in a guest without its exiting control", vx_op_name(in->op));
+            *act = VX_STOP;
+            return 1;
+        }
+        x.reason = in->op == VX_OP_MWAIT ? VX_EXIT_MWAIT_INSTRUCTION : VX_EXIT_MONITOR_INSTRUCTION;
+        break;
+    }
+    case VX_OP_RDPMC:
+        if (!(proc & PROC_RDPMC_EXITING)) return 0;
+        if (!cpl0 && !(vx_reg(m, UC_X86_REG_CR4) & (1ull << 8))) return 0; /* CR4.PCE */
+        x.reason = VX_EXIT_RDPMC;
+        break;
+    case VX_OP_XSETBV:
+        if (!(vx_reg(m, UC_X86_REG_CR4) & CR4_OSXSAVE)) return 0; /* #UD first */
+        x.reason = VX_EXIT_XSETBV;
+        break;
+    case VX_OP_MOV_TO_DR: case VX_OP_MOV_FROM_DR:
+        if (!cpl0 || !(proc & PROC_MOV_DR_EXITING)) return 0;
+        /* Exit qualification for MOV DR (Table 28-4): 2:0 the debug
+         * register, 4 direction (1 = MOV from DR), 11:8 the register. */
+        x.reason = VX_EXIT_DR_ACCESS;
+        x.qual = (uint64_t)(in->modrm_reg & 7) | (in->op == VX_OP_MOV_FROM_DR ? 1u << 4 : 0) |
+                 (uint64_t)(in->rm.reg & 15) << 8;
+        break;
+    case VX_OP_SGDT: case VX_OP_SIDT: case VX_OP_LGDT: case VX_OP_LIDT:
+        if (!(proc2 & PROC2_DESC_TABLE_EXITING) || !in->rm.is_mem) return 0;
+        if ((in->op == VX_OP_LGDT || in->op == VX_OP_LIDT) && !cpl0) return 0;
+        x.reason = VX_EXIT_GDTR_IDTR;
+        x.insn_info = desc_table_info(in, in->op == VX_OP_SGDT ? 0 : in->op == VX_OP_SIDT ? 1
+                                          : in->op == VX_OP_LGDT ? 2 : 3, &x.qual);
+        break;
+    case VX_OP_SLDT: case VX_OP_STR: case VX_OP_LLDT: case VX_OP_LTR:
+        if (!(proc2 & PROC2_DESC_TABLE_EXITING)) return 0;
+        if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE)) return 0; /* #UD in real mode */
+        if ((in->op == VX_OP_LLDT || in->op == VX_OP_LTR) && !cpl0) return 0;
+        x.reason = VX_EXIT_LDTR_TR;
+        x.insn_info = desc_table_info(in, in->op == VX_OP_SLDT ? 0 : in->op == VX_OP_STR ? 1
+                                          : in->op == VX_OP_LLDT ? 2 : 3, &x.qual);
+        break;
+    case VX_OP_RDRAND: case VX_OP_RDSEED: {
+        uint32_t ctl = in->op == VX_OP_RDRAND ? PROC2_RDRAND_EXITING : PROC2_RDSEED_EXITING;
+        if (!(proc2 & ctl)) return 0;
+        x.reason = in->op == VX_OP_RDRAND ? VX_EXIT_RDRAND : VX_EXIT_RDSEED;
+        x.insn_info = rand_info(in);
+        break;
+    }
+    case VX_OP_INVPCID:
+        if (!(proc2 & PROC2_ENABLE_INVPCID)) { *act = vx_raise_ud(m); return 1; }
+        if (!cpl0 || !(proc & PROC_INVLPG_EXITING)) return 0;
+        x.reason = VX_EXIT_INVPCID;
+        x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual);
+        break;
+    default:
+        return 0;
+    }
+    *act = exit_for(m, in, &x);
+    return 1;
+}
+
+int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) return 0;
+    uint32_t proc = proc_ctls(v), proc2 = proc2_ctls(v);
+    vx_action a = VX_NEXT;
+    switch (in->op) {
+    case VX_OP_CPUID:
+        a = simple_exit(m, in, VX_EXIT_CPUID, 0);
+        break;
+    case VX_OP_GETSEC:
+        if (!(vx_reg(m, UC_X86_REG_CR4) & CR4_SMXE)) return 0; /* #UD first */
+        a = simple_exit(m, in, VX_EXIT_GETSEC, 0);
+        break;
+    case VX_OP_HLT:
+        if (vx_cpl(m) > 0 || !(proc & PROC_HLT_EXITING)) return 0;
+        a = simple_exit(m, in, VX_EXIT_HLT, 0);
+        break;
+    case VX_OP_RDTSCP:
+        /* RDTSCP is #UD unless "enable RDTSCP" is 1 (26.3). */
+        if (!(proc2 & PROC2_ENABLE_RDTSCP)) { *act = vx_raise_ud(m); return 1; }
+        /* fall through */
+    case VX_OP_RDTSC:
+        if ((vx_reg(m, UC_X86_REG_CR4) & CR4_TSD) && vx_cpl(m) > 0) return 0;
+        if (!(proc & PROC_RDTSC_EXITING)) return 0;
+        a = simple_exit(m, in, in->op == VX_OP_RDTSC ? VX_EXIT_RDTSC : VX_EXIT_RDTSCP, 0);
+        break;
+    case VX_OP_RDMSR: case VX_OP_WRMSR:
+        if (vx_cpl(m) > 0) return 0;
+        if (!msr_exits(m, v, (uint32_t)vx_gpr(m, 1), in->op == VX_OP_WRMSR)) return 0;
+        a = simple_exit(m, in, in->op == VX_OP_RDMSR ? VX_EXIT_MSR_READ : VX_EXIT_MSR_WRITE, 0);
+        break;
+    case VX_OP_IN: case VX_OP_OUT: case VX_OP_INS: case VX_OP_OUTS: {
+        int ok = vx_io_allowed(m);
+        if (ok <= 0) return 0; /* the I/O-permission #GP comes first */
+        a = io_exit(m, in, v);
+        if (a == VX_NEXT) return 0;
+        break;
+    }
+    case VX_OP_VMXON: case VX_OP_VMXOFF: case VX_OP_VMCLEAR: case VX_OP_VMPTRLD:
+    case VX_OP_VMPTRST: case VX_OP_VMREAD: case VX_OP_VMWRITE: case VX_OP_VMLAUNCH:
+    case VX_OP_VMRESUME: case VX_OP_VMCALL: case VX_OP_INVEPT: case VX_OP_INVVPID:
+        /* #UD in real, virtual-8086 and compatibility mode comes first
+         * (each instruction's pseudo-code, 31.3): vmx.c decides those. */
+        if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE) ||
+            (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_VM) ||
+            (vx_in_long_mode(m) && vx_code_mode(m) != 64))
+            return 0;
+        if ((in->op == VX_OP_INVEPT && !(proc2 & PROC2_ENABLE_EPT)) ||
+            (in->op == VX_OP_INVVPID && !(proc2 & PROC2_ENABLE_VPID)))
+            return 0;
+        a = vmx_insn_exit(m, in);
+        break;
+    default:
+        return nonroot_only_insn(m, in, v, act);
+    }
+    *act = a;
+    return 1;
+}
+
+/* ---- control registers (26.1.3, 26.3) ---- */
+
+static vx_action cr_exit(vmxsim *m, const vx_insn *in, int cr, int from)
+{
+    /* Exit qualification for control-register accesses (Table 28-3):
+     * 3:0 the register, 5:4 access type (0 MOV to CR, 1 MOV from CR),
+     * 11:8 the general register. */
+    return simple_exit(m, in, VX_EXIT_CR_ACCESS,
+                       (uint64_t)cr | ((uint64_t)from << 4) | ((uint64_t)(in->rm.reg & 15) << 8));
+}
+
+int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) return 0;
+    uint32_t proc = proc_ctls(v);
+    if ((cr == 3 && (proc & PROC_CR3_STORE_EXITING)) ||
+        (cr == 8 && (proc & PROC_CR8_STORE_EXITING))) {
+        *act = cr_exit(m, in, cr, 1);
+        return 1;
+    }
+    if (cr == 8 && (proc & PROC_USE_TPR_SHADOW)) {
+        vx_not_modelled(m, "MOV from CR8 with the TPR shadow");
+        *act = VX_STOP;
+        return 1;
+    }
+    /* Bits owned by the host read from the read shadow (26.3). */
+    if (cr == 0 || cr == 4) {
+        uint64_t mask = get(v, cr == 0 ? VX_ENC_cr0_guest_host_mask : VX_ENC_cr4_guest_host_mask);
+        uint64_t shadow = get(v, cr == 0 ? VX_ENC_cr0_read_shadow : VX_ENC_cr4_read_shadow);
+        *val = (*val & ~mask) | (shadow & mask);
+    }
+    return 0;
+}
+
+int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) return 0;
+    uint32_t proc = proc_ctls(v);
+    int exits = 0;
+    if (cr == 0 || cr == 4) {
+        /* Exit if the value differs from the read shadow in a bit the
+         * host owns; otherwise those bits keep their real values. */
+        uint64_t mask = get(v, cr == 0 ? VX_ENC_cr0_guest_host_mask : VX_ENC_cr4_guest_host_mask);
+        uint64_t shadow = get(v, cr == 0 ? VX_ENC_cr0_read_shadow : VX_ENC_cr4_read_shadow);
+        if ((*val ^ shadow) & mask) {
+            exits = 1;
+        } else {
+            uint64_t real = vx_reg(m, cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4);
+            *val = (real & mask) | (*val & ~mask);
+        }
+    } else if (cr == 3 && (proc & PROC_CR3_LOAD_EXITING)) {
+        /* No exit for a value among the first CR3-target-count targets. */
+        static const uint32_t target[4] = {VX_ENC_cr3_target_value0, VX_ENC_cr3_target_value1,
+                                           VX_ENC_cr3_target_value2, VX_ENC_cr3_target_value3};
+        uint64_t n = get(v, VX_ENC_cr3_target_count);
+        exits = 1;
+        for (uint64_t i = 0; i < n && i < 4; i++)
+            if (get(v, target[i]) == *val) exits = 0;
+    } else if (cr == 8 && (proc & PROC_CR8_LOAD_EXITING)) {
+        exits = 1;
+    } else if (cr == 8 && (proc & PROC_USE_TPR_SHADOW)) {
+        vx_not_modelled(m, "MOV to CR8 with the TPR shadow");
+        *act = VX_STOP;
+        return 1;
+    }
+    if (!exits) return 0;
+    *act = cr_exit(m, in, cr, 0);
+    return 1;
+}
+
+/* RDTSC and RDTSCP that do not exit add the TSC offset (26.3). */
+uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v || !(proc_ctls(v) & PROC_USE_TSC_OFFSETTING)) return tsc;
+    if (proc2_ctls(v) & PROC2_TSC_SCALING) {
+        /* TSC multiplier: a 64-bit fixed-point value with 48 fractional
+         * bits (25.6.5). */
+        unsigned __int128 p = (unsigned __int128)tsc * get(v, VX_ENC_tsc_multiplier);
+        tsc = (uint64_t)(p >> 48);
+    }
+    return tsc + get(v, VX_ENC_tsc_offset);
+}
+
+/* ---- exceptions (26.2, 25.6.3) ---- */
+
+static int exception_exits(vx_vmcs *v, int vector, uint32_t err)
+{
+    uint32_t bitmap = (uint32_t)get(v, VX_ENC_exception_bitmap);
+    int bit = vector < 32 ? (bitmap >> vector) & 1 : 0;
+    if (vector != VX_PF) return bit;
+    /* #PF: the bit decides when (error code & mask) == match, the
+     * opposite otherwise. */
+    uint32_t mask = (uint32_t)get(v, VX_ENC_page_fault_error_code_mask);
+    uint32_t match = (uint32_t)get(v, VX_ENC_page_fault_error_code_match);
+    return ((err & mask) == match) ? bit : !bit;
+}
+
+int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
+                         uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
+                         uint32_t idt_err)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v || !exception_exits(v, vector, err)) return 0;
+    /* INT3 and INTO are software exceptions, INT1 a privileged one; the
+     * others hardware exceptions (Table 25-19).  INT n is never subject
+     * to the bitmap (the caller does not ask). */
+    unsigned type = kind == VX_PEND_SWEXC ? INTR_TYPE_SW_EXCEPTION
+                  : kind == VX_PEND_PRIVSW ? INTR_TYPE_PRIV_SW_EXCEPTION
+                  : INTR_TYPE_HW_EXCEPTION;
+    vx_exit x = {0};
+    x.reason = VX_EXIT_EXCEPTION_NMI;
+    x.intr_info = (uint32_t)vector | (type << 8) | INTR_INFO_VALID |
+                  (has_err ? INTR_INFO_DELIVER_CODE : 0);
+    x.intr_err = has_err ? err : 0;
+    if (vector == VX_PF) x.qual = cr2; /* CR2 itself is not written (28.1) */
+    if (idt_info) {
+        x.idt_info = *idt_info;
+        x.idt_err = idt_err;
+    }
+    /* For INT3, INTO and INT1 the saved RIP is the instruction's own
+     * and its length is recorded (28.2.4), so that the VMM can inject
+     * the event with that length; rip is where delivery would return. */
+    x.guest_rip = rip;
+    if (kind != VX_PEND_HW) {
+        x.insn_len = m->pend_insn_len;
+        x.guest_rip = rip - m->pend_insn_len;
+    }
+    return vx_vmexit(m, &x) < 0 ? -1 : 1;
+}
+
+/* A triple fault in the guest is a VM exit (26.2). */
+int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
+{
+    vx_exit x = {0};
+    x.reason = VX_EXIT_TRIPLE_FAULT;
+    x.guest_rip = rip;
+    x.activity = ACTIVITY_SHUTDOWN;
+    return vx_vmexit(m, &x) < 0 ? -1 : 1;
+}

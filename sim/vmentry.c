@@ -1,0 +1,241 @@
+/*
+ * vmentry.c - VM entries (Intel SDM Vol. 3C chapter 27), in the SDM's
+ * order, after VMLAUNCH/VMRESUME passed their own checks (31.3): the
+ * checks on the VMX controls and the host-state area (27.2; failures
+ * are VMfailValid 7 and 8, reported by the caller), the checks on the
+ * guest-state area (27.3.1), loading guest state (27.3.2), loading MSRs
+ * (27.4), and event injection (27.6).  Failures after the host state was
+ * checked are VM-entry failure exits (27.8): exit reason 33 (guest
+ * state) or 34 (MSR loading) with bit 31 set, to the host state.
+ */
+#include <string.h>
+
+#include "machine.h"
+#include "../vmcs/controls.h"
+#include "../vmcs/entry_checks.h"
+
+static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
+
+/* CR0 bits VM entry never changes (27.3.2.1); the same set as VM exit. */
+#define CR0_KEPT (0xFFFFFFFF00000000ull | CR0_ET | CR0_NW | CR0_CD | \
+                  0x1FF80000ull | (1ull << 17) | 0xFFC0ull)
+
+static int read_phys(void *ctx, uint64_t pa, void *buf, size_t len)
+{
+    vmxsim *m = ctx;
+    if (pa >= m->mem_size || len > m->mem_size - pa) return -1;
+    vx_phys_read(m, pa, buf, len);
+    return 0;
+}
+
+static void trace_check_failure(vmxsim *m, const vx_entry_failure *f, const char *outcome)
+{
+    if (!vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) return;
+    json_t *ev = vx_ev_new(m, "vmentry");
+    json_object_set_new(ev, "outcome", json_string(outcome));
+    json_object_set_new(ev, "check", json_string(vx_check_name(f->check)));
+    json_object_set_new(ev, "sdm", json_string(vx_check_sdm(f->check)));
+    json_object_set_new(ev, "description", json_string(vx_check_desc(f->check)));
+    json_t *fields = json_array();
+    for (int i = 0; i < f->nfields && i < 3; i++) {
+        json_t *fo = json_object();
+        int idx = vx_field_index(f->field[i], NULL);
+        json_object_set_new(fo, "field", json_string(idx >= 0 ? vx_fields[idx].name : "?"));
+        json_object_set_new(fo, "encoding", vx_json_hex(f->field[i]));
+        json_object_set_new(fo, "value", vx_json_hex(f->value[i]));
+        json_array_append_new(fields, fo);
+    }
+    json_object_set_new(ev, "fields", fields);
+    vx_ev_emit(m, VMXSIM_EV_VMENTRY, ev);
+}
+
+/* The failure explained in plain words on the console (--explain). */
+static void explain(vmxsim *m, const vx_entry_failure *f)
+{
+    if (!m->explain) return;
+    fprintf(stderr, "vmxsim: VM entry failed check %s (SDM %s): %s\n",
+            vx_check_name(f->check), vx_check_sdm(f->check), vx_check_desc(f->check));
+    for (int i = 0; i < f->nfields && i < 3; i++) {
+        int idx = vx_field_index(f->field[i], NULL);
+        fprintf(stderr, "vmxsim:   %s (0x%04x) = 0x%llx\n", idx >= 0 ? vx_fields[idx].name : "?",
+                (unsigned)f->field[i], (unsigned long long)f->value[i]);
+    }
+}
+
+/* 27.3.2: load the guest state. */
+static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
+{
+    uint32_t entc = (uint32_t)get(v, VX_ENC_vm_entry_controls);
+    uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
+    cr0 = (cr0 & CR0_KEPT) | (get(v, VX_ENC_guest_cr0) & ~CR0_KEPT);
+    vx_set_reg(m, UC_X86_REG_CR0, cr0);
+    vx_set_reg(m, UC_X86_REG_CR4, get(v, VX_ENC_guest_cr4));
+    vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_guest_cr3));
+    if (entc & ENTRY_LOAD_DEBUG_CONTROLS) {
+        vx_set_reg(m, UC_X86_REG_DR7, get(v, VX_ENC_guest_dr7));
+        m->debugctl = get(v, VX_ENC_guest_ia32_debugctl);
+    }
+    vx_msr_set(m, VX_MSR_SYSENTER_CS, get(v, VX_ENC_guest_sysenter_cs) & 0xFFFFFFFF);
+    vx_msr_set(m, VX_MSR_SYSENTER_ESP, get(v, VX_ENC_guest_sysenter_esp));
+    vx_msr_set(m, VX_MSR_SYSENTER_EIP, get(v, VX_ENC_guest_sysenter_eip));
+    if (entc & ENTRY_LOAD_PAT) m->pat = get(v, VX_ENC_guest_ia32_pat);
+    uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
+    if (entc & ENTRY_LOAD_EFER) {
+        efer = get(v, VX_ENC_guest_ia32_efer);
+    } else {
+        /* LMA follows the IA-32e mode guest control, and so does LME
+         * when the guest has paging on (27.3.2.1). */
+        efer &= ~EFER_LMA;
+        if (entc & ENTRY_IA32E_MODE_GUEST) efer |= EFER_LMA;
+        if (cr0 & CR0_PG) {
+            efer &= ~EFER_LME;
+            if (entc & ENTRY_IA32E_MODE_GUEST) efer |= EFER_LME;
+        }
+    }
+    vx_set_reg(m, UC_X86_REG_EFLAGS, get(v, VX_ENC_guest_rflags));
+    vx_set_reg(m, UC_X86_REG_RSP, get(v, VX_ENC_guest_rsp));
+    vx_set_reg(m, UC_X86_REG_RIP, get(v, VX_ENC_guest_rip));
+    vx_write_dtr(m, UC_X86_REG_GDTR, get(v, VX_ENC_guest_gdtr_base),
+                 (uint32_t)get(v, VX_ENC_guest_gdtr_limit));
+    vx_write_dtr(m, UC_X86_REG_IDTR, get(v, VX_ENC_guest_idtr_base),
+                 (uint32_t)get(v, VX_ENC_guest_idtr_limit));
+    vx_seg s[VX_NSEGS];
+    vx_guest_segs_from_vmcs(v, s);
+    if (vx_set_efer(m, efer) < 0 || vx_set_segs(m, s, 0xFF) < 0) return -1;
+    /* 64-bit FS and GS bases live in the MSRs the engine uses. */
+    vx_msr_set(m, VX_MSR_FS_BASE, s[VX_SEG_FS].base);
+    vx_msr_set(m, VX_MSR_GS_BASE, s[VX_SEG_GS].base);
+    memcpy(m->guest_pdpte, pdpte, sizeof m->guest_pdpte);
+    m->guest_activity = (uint32_t)get(v, VX_ENC_guest_activity_state);
+    m->guest_interruptibility = (uint32_t)get(v, VX_ENC_guest_interruptibility_info);
+    return 0;
+}
+
+static void trace_entry(vmxsim *m, vx_vmcs *v, int resume)
+{
+    if (!vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) return;
+    json_t *ev = vx_ev_new(m, "vmentry");
+    json_object_set_new(ev, "outcome", json_string("entered"));
+    json_object_set_new(ev, "instruction", json_string(resume ? "vmresume" : "vmlaunch"));
+    json_object_set_new(ev, "guest_rip", vx_json_hex(get(v, VX_ENC_guest_rip)));
+    json_object_set_new(ev, "guest_rsp", vx_json_hex(get(v, VX_ENC_guest_rsp)));
+    json_object_set_new(ev, "guest_cr0", vx_json_hex(get(v, VX_ENC_guest_cr0)));
+    json_object_set_new(ev, "guest_cr4", vx_json_hex(get(v, VX_ENC_guest_cr4)));
+    json_object_set_new(ev, "ia32e_mode_guest",
+                        json_boolean(get(v, VX_ENC_vm_entry_controls) & ENTRY_IA32E_MODE_GUEST));
+    vx_ev_emit(m, VMXSIM_EV_VMENTRY, ev);
+}
+
+/* 27.6: deliver the event in the VM-entry interruption-information
+ * field through the guest's IDT, as the guest would have delivered it
+ * (27.6.1.1).  Software interrupts and software exceptions push the
+ * RIP after the instruction (guest RIP + VM-entry instruction length);
+ * type 7 ("other event") is the pending MTF VM exit (27.6.2). */
+static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
+{
+    unsigned type = INTR_INFO_TYPE(info), vector = INTR_INFO_VECTOR(info);
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    if (vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) {
+        json_t *ev = vx_ev_new(m, "inject");
+        json_object_set_new(ev, "type", json_integer(type));
+        json_object_set_new(ev, "vector", json_integer(vector));
+        if (info & INTR_INFO_DELIVER_CODE)
+            json_object_set_new(ev, "error_code",
+                                vx_json_hex(get(v, VX_ENC_vm_entry_exception_error_code)));
+        vx_ev_emit(m, VMXSIM_EV_VMENTRY, ev);
+    }
+    if (type == INTR_TYPE_OTHER) {
+        vx_not_modelled(m, "injection of event type 7 (pending MTF VM exit)");
+        return VX_STOP;
+    }
+    m->pend_vector = (int)vector;
+    m->pend_has_err = (info & INTR_INFO_DELIVER_CODE) != 0;
+    m->pend_err = (uint32_t)get(v, VX_ENC_vm_entry_exception_error_code);
+    m->pend_engine = 0;
+    m->pend_soft = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION;
+    m->pend_injected = 1;
+    m->pend_rip = rip;
+    if (type >= INTR_TYPE_SW_INTR && type <= INTR_TYPE_SW_EXCEPTION)
+        m->pend_rip = rip + get(v, VX_ENC_vm_entry_instruction_len);
+    if (vector == VX_PF && type == INTR_TYPE_HW_EXCEPTION) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
+    vx_deliver_pending(m);
+    if (m->end != VMXSIM_END_NONE) return VX_STOP;
+    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+    return VX_JUMP;
+}
+
+/* A VM-entry failure exit (27.8) to the host state. */
+static vx_action entry_failure(vmxsim *m, uint32_t basic, uint64_t qual)
+{
+    vx_exit x = {0};
+    x.reason = EXIT_REASON_ENTRY_FAILURE | basic;
+    x.qual = qual;
+    if (vx_vmexit(m, &x) < 0) return VX_STOP;
+    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+    return VX_JUMP;
+}
+
+vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
+{
+    *vmfail_error = 0;
+    vx_entry_env env = {
+        .prof = &m->prof, .vmcs = v,
+        .cr0 = vx_reg(m, UC_X86_REG_CR0), .cr4 = vx_reg(m, UC_X86_REG_CR4),
+        .efer = vx_msr_get(m, VX_MSR_EFER),
+        .read_phys = read_phys, .ctx = m,
+        .vmxon_ptr = m->vmxon_ptr, .current_vmcs_ptr = m->current_vmcs,
+    };
+    vx_entry_failure f;
+    int rc = vx_entry_check_controls(&env, &f), rh = 0, rg = 0;
+    uint64_t pdpte[4] = {0};
+    if (rc == 0) rh = vx_entry_check_host(&env, &f);
+    if (rc == 0 && rh == 0) rg = vx_entry_check_guest(&env, &f, pdpte);
+    if (rc == VX_CHECKS_NOT_MODELLED || rh == VX_CHECKS_NOT_MODELLED ||
+        rg == VX_CHECKS_NOT_MODELLED) {
+        vx_not_modelled(m, "VM entry (%s passed its own checks; the VM-entry checks of SDM "
+                           "27.2-27.3 are not implemented yet)", resume ? "VMRESUME" : "VMLAUNCH");
+        return VX_STOP;
+    }
+    /* 27.2: controls, then host state: VMfailValid, nothing loaded. */
+    if (rc < 0) {
+        trace_check_failure(m, &f, "VMfailValid");
+        explain(m, &f);
+        *vmfail_error = 7;
+        return VX_NEXT;
+    }
+    if (rh < 0) {
+        trace_check_failure(m, &f, "VMfailValid");
+        explain(m, &f);
+        *vmfail_error = 8;
+        return VX_NEXT;
+    }
+    /* 27.3.1: guest state; failures exit with reason 33. */
+    if (rg < 0) {
+        trace_check_failure(m, &f, "entry_failure");
+        explain(m, &f);
+        return entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
+    }
+    if (load_guest_state(m, v, pdpte) < 0) {
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
+        return VX_STOP;
+    }
+    m->vmx_nonroot = 1;
+    if (!resume) v->launched = 1;
+    m->entries++;
+    trace_entry(m, v, resume);
+    /* 27.4: the VM-entry MSR-load area; a failure exits with reason 34
+     * and the entry's number as qualification. */
+    int bad = vx_load_msr_area(m, get(v, VX_ENC_vm_entry_msr_load_addr),
+                               (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count), 0);
+    if (bad) return entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
+    vx_flush_engine_tlb(m);
+    vx_flush_all(m);
+    /* 27.6: event injection. */
+    uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
+    if (info & INTR_INFO_VALID) {
+        vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~INTR_INFO_VALID);
+        return inject_event(m, v, info);
+    }
+    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+    return VX_JUMP;
+}

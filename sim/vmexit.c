@@ -1,0 +1,286 @@
+/*
+ * vmexit.c - VM exits (Intel SDM Vol. 3C chapter 28), in the SDM's
+ * order: record the exit information (28.2), save guest state (28.3),
+ * store MSRs (28.4), load host state (28.5), load MSRs (28.6), and the
+ * VMX abort when that fails (28.7).  VM-entry failures that happen after
+ * the checks of controls and host state (27.8) leave through the same
+ * path without saving guest state.
+ */
+#include <string.h>
+
+#include "machine.h"
+#include "../vmcs/controls.h"
+
+/* CR0 bits that VM entry and VM exit never change: ET, NW, CD and the
+ * reserved bits 15:6, 17, 28:19 (27.3.2.1, 28.5.1); bits 63:32 too. */
+#define CR0_UNCHANGED (0xFFFFFFFF00000000ull | CR0_ET | CR0_NW | CR0_CD | \
+                       0x1FF80000ull | (1ull << 17) | 0xFFC0ull)
+
+static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
+static void put(vx_vmcs *v, uint32_t enc, uint64_t val) { vx_vmcs_put(v, enc, val); }
+
+/* The segment fields of the guest-state area, indexed like vx_seg. */
+static const uint32_t guest_sel[VX_NSEGS] = {
+    VX_ENC_guest_es_selector, VX_ENC_guest_cs_selector, VX_ENC_guest_ss_selector,
+    VX_ENC_guest_ds_selector, VX_ENC_guest_fs_selector, VX_ENC_guest_gs_selector,
+    VX_ENC_guest_ldtr_selector, VX_ENC_guest_tr_selector};
+static const uint32_t guest_base[VX_NSEGS] = {
+    VX_ENC_guest_es_base, VX_ENC_guest_cs_base, VX_ENC_guest_ss_base,
+    VX_ENC_guest_ds_base, VX_ENC_guest_fs_base, VX_ENC_guest_gs_base,
+    VX_ENC_guest_ldtr_base, VX_ENC_guest_tr_base};
+static const uint32_t guest_limit[VX_NSEGS] = {
+    VX_ENC_guest_es_limit, VX_ENC_guest_cs_limit, VX_ENC_guest_ss_limit,
+    VX_ENC_guest_ds_limit, VX_ENC_guest_fs_limit, VX_ENC_guest_gs_limit,
+    VX_ENC_guest_ldtr_limit, VX_ENC_guest_tr_limit};
+static const uint32_t guest_ar[VX_NSEGS] = {
+    VX_ENC_guest_es_ar_bytes, VX_ENC_guest_cs_ar_bytes, VX_ENC_guest_ss_ar_bytes,
+    VX_ENC_guest_ds_ar_bytes, VX_ENC_guest_fs_ar_bytes, VX_ENC_guest_gs_ar_bytes,
+    VX_ENC_guest_ldtr_ar_bytes, VX_ENC_guest_tr_ar_bytes};
+
+void vx_guest_segs_from_vmcs(vx_vmcs *v, vx_seg s[VX_NSEGS])
+{
+    for (int i = 0; i < VX_NSEGS; i++)
+        s[i] = (vx_seg){(uint16_t)get(v, guest_sel[i]), get(v, guest_base[i]),
+                        (uint32_t)get(v, guest_limit[i]), (uint32_t)get(v, guest_ar[i])};
+}
+
+static void read_dtr(vmxsim *m, int reg, uint64_t *base, uint32_t *limit)
+{
+    uc_x86_mmr r = {0};
+    uc_reg_read(m->uc, reg, &r);
+    *base = r.base;
+    *limit = r.limit;
+}
+
+void vx_write_dtr(vmxsim *m, int reg, uint64_t base, uint32_t limit)
+{
+    uc_x86_mmr r = {.selector = 0, .base = base, .limit = limit, .flags = 0};
+    uc_reg_write(m->uc, reg, &r);
+}
+
+/* 28.2: the exit-information fields. */
+static void record_exit_info(vx_vmcs *v, const vx_exit *x)
+{
+    put(v, VX_ENC_vm_exit_reason, x->reason);
+    put(v, VX_ENC_exit_qualification, x->qual);
+    if (x->reason & EXIT_REASON_ENTRY_FAILURE) return; /* 27.8: only these two */
+    put(v, VX_ENC_guest_linear_address, x->guest_linear);
+    put(v, VX_ENC_guest_physical_address, x->guest_phys);
+    put(v, VX_ENC_vm_exit_intr_info, x->intr_info);
+    put(v, VX_ENC_vm_exit_intr_error_code, x->intr_err);
+    put(v, VX_ENC_idt_vectoring_info_field, x->idt_info);
+    put(v, VX_ENC_idt_vectoring_error_code, x->idt_err);
+    put(v, VX_ENC_vm_exit_instruction_len, x->insn_len);
+    put(v, VX_ENC_vmx_instruction_info, x->insn_info);
+}
+
+/* 28.3: save guest state. */
+static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
+{
+    uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
+    put(v, VX_ENC_guest_cr0, vx_reg(m, UC_X86_REG_CR0));
+    put(v, VX_ENC_guest_cr3, vx_reg(m, UC_X86_REG_CR3));
+    put(v, VX_ENC_guest_cr4, vx_reg(m, UC_X86_REG_CR4));
+    if (exitc & EXIT_SAVE_DEBUG_CONTROLS) {
+        put(v, VX_ENC_guest_dr7, vx_reg(m, UC_X86_REG_DR7));
+        put(v, VX_ENC_guest_ia32_debugctl, m->debugctl);
+    }
+    put(v, VX_ENC_guest_sysenter_cs, vx_msr_get(m, VX_MSR_SYSENTER_CS) & 0xFFFFFFFF);
+    put(v, VX_ENC_guest_sysenter_esp, vx_msr_get(m, VX_MSR_SYSENTER_ESP));
+    put(v, VX_ENC_guest_sysenter_eip, vx_msr_get(m, VX_MSR_SYSENTER_EIP));
+    uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
+    if (exitc & EXIT_SAVE_PAT) put(v, VX_ENC_guest_ia32_pat, m->pat);
+    if (exitc & EXIT_SAVE_EFER) put(v, VX_ENC_guest_ia32_efer, efer);
+    /* The IA-32e mode guest entry control follows EFER.LMA (28.3.1). */
+    uint64_t entc = get(v, VX_ENC_vm_entry_controls) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+    put(v, VX_ENC_vm_entry_controls, entc | ((efer & EFER_LMA) ? ENTRY_IA32E_MODE_GUEST : 0));
+
+    vx_seg s[VX_NSEGS];
+    if (vx_get_segs(m, s) == 0) {
+        for (int i = 0; i < VX_NSEGS; i++) {
+            put(v, guest_sel[i], s[i].sel);
+            put(v, guest_base[i], s[i].base);
+            put(v, guest_limit[i], s[i].limit);
+            put(v, guest_ar[i], s[i].ar);
+        }
+    }
+    uint64_t base;
+    uint32_t limit;
+    read_dtr(m, UC_X86_REG_GDTR, &base, &limit);
+    put(v, VX_ENC_guest_gdtr_base, base);
+    put(v, VX_ENC_guest_gdtr_limit, limit);
+    read_dtr(m, UC_X86_REG_IDTR, &base, &limit);
+    put(v, VX_ENC_guest_idtr_base, base);
+    put(v, VX_ENC_guest_idtr_limit, limit);
+
+    /* 28.3.3: RIP of the instruction that caused a fault-like exit, the
+     * next one after a trap-like exit; RSP and RFLAGS as they are. */
+    put(v, VX_ENC_guest_rip, x->guest_rip);
+    put(v, VX_ENC_guest_rsp, vx_reg(m, UC_X86_REG_RSP));
+    put(v, VX_ENC_guest_rflags, vx_reg(m, UC_X86_REG_EFLAGS));
+    put(v, VX_ENC_guest_activity_state, x->activity);
+    put(v, VX_ENC_guest_interruptibility_info, x->interruptibility);
+    put(v, VX_ENC_guest_pending_dbg_exceptions, 0);
+}
+
+/* MSR areas (25.7.2): 16-byte entries {u32 index; u32 reserved; u64 data}. */
+static int store_msrs(vmxsim *m, uint64_t area, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t e = area + 16ull * i, val;
+        uint32_t idx = vx_phys_read32(m, e);
+        if (vx_phys_read32(m, e + 4) != 0 || (idx >> 8) == 0x8 || idx == 0x9B ||
+            vx_rdmsr(m, idx, &val) < 0)
+            return -1;
+        vx_phys_write64(m, e + 8, val);
+    }
+    return 0;
+}
+
+/* Loads from an MSR-load area (27.4, 28.6): returns 0, or the 1-based
+ * number of the entry that failed.  FS/GS base, the x2APIC range and
+ * IA32_SMM_MONITOR_CTL cannot be loaded this way (27.4 list). */
+int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count, int exiting)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t e = area + 16ull * i;
+        uint32_t idx = vx_phys_read32(m, e);
+        uint64_t val = vx_phys_read64(m, e + 8);
+        if (vx_phys_read32(m, e + 4) != 0 || (idx >> 8) == 0x8 || idx == 0x9B ||
+            (!exiting && (idx == VX_MSR_FS_BASE || idx == VX_MSR_GS_BASE)) ||
+            idx == 0x9E /* IA32_SMBASE */ || vx_wrmsr(m, idx, val) < 0)
+            return (int)i + 1;
+    }
+    return 0;
+}
+
+static vx_seg host_data_seg(uint16_t sel, uint64_t base)
+{
+    /* 28.5.2: a non-null selector loads a flat read/write data segment;
+     * a null one leaves the register unusable (SS keeps DPL 0). */
+    if (!sel) return (vx_seg){0, base, 0, VX_AR_UNUSABLE};
+    return (vx_seg){sel, base, 0xFFFFFFFF, 0xC093};
+}
+
+/* 28.5: load host state.  Returns 0, or a VMX-abort indicator. */
+static int load_host_state(vmxsim *m, vx_vmcs *v)
+{
+    uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
+    int host64 = (exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+
+    /* 28.5.1: control registers, debug registers, MSRs. */
+    uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
+    cr0 = (cr0 & CR0_UNCHANGED) | (get(v, VX_ENC_host_cr0) & ~CR0_UNCHANGED);
+    uint64_t cr4 = get(v, VX_ENC_host_cr4);
+    if (host64) cr4 |= CR4_PAE;
+    else cr4 &= ~CR4_PCIDE;
+    vx_set_reg(m, UC_X86_REG_CR0, cr0);
+    vx_set_reg(m, UC_X86_REG_CR4, cr4);
+    vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_host_cr3));
+    vx_set_reg(m, UC_X86_REG_DR7, 0x400);
+    m->debugctl = 0;
+    vx_msr_set(m, VX_MSR_SYSENTER_CS, get(v, VX_ENC_host_ia32_sysenter_cs) & 0xFFFFFFFF);
+    vx_msr_set(m, VX_MSR_SYSENTER_ESP, get(v, VX_ENC_host_ia32_sysenter_esp));
+    vx_msr_set(m, VX_MSR_SYSENTER_EIP, get(v, VX_ENC_host_ia32_sysenter_eip));
+    if (exitc & EXIT_LOAD_PAT) m->pat = get(v, VX_ENC_host_ia32_pat);
+    uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
+    if (exitc & EXIT_LOAD_EFER) {
+        efer = get(v, VX_ENC_host_ia32_efer);
+    } else {
+        efer &= ~(EFER_LMA | EFER_LME);
+        if (host64) efer |= EFER_LMA | EFER_LME;
+    }
+    vx_set_reg(m, UC_X86_REG_EFLAGS, RFLAGS_FIXED); /* 28.5.3 */
+
+    /* 28.5.2: segment registers and descriptor-table registers. */
+    vx_seg s[VX_NSEGS];
+    uint32_t cs_ar = 0x809B | (host64 ? 1u << 13 : 1u << 14); /* G, P, S, type 11; L or D */
+    s[VX_SEG_CS] = (vx_seg){(uint16_t)get(v, VX_ENC_host_cs_selector), 0, 0xFFFFFFFF, cs_ar};
+    s[VX_SEG_SS] = host_data_seg((uint16_t)get(v, VX_ENC_host_ss_selector), 0);
+    s[VX_SEG_DS] = host_data_seg((uint16_t)get(v, VX_ENC_host_ds_selector), 0);
+    s[VX_SEG_ES] = host_data_seg((uint16_t)get(v, VX_ENC_host_es_selector), 0);
+    s[VX_SEG_FS] = host_data_seg((uint16_t)get(v, VX_ENC_host_fs_selector),
+                                 get(v, VX_ENC_host_fs_base));
+    s[VX_SEG_GS] = host_data_seg((uint16_t)get(v, VX_ENC_host_gs_selector),
+                                 get(v, VX_ENC_host_gs_base));
+    s[VX_SEG_TR] = (vx_seg){(uint16_t)get(v, VX_ENC_host_tr_selector),
+                            get(v, VX_ENC_host_tr_base), 0x67, 0x8B};
+    s[VX_SEG_LDTR] = (vx_seg){0, 0, 0, VX_AR_UNUSABLE};
+    vx_write_dtr(m, UC_X86_REG_GDTR, get(v, VX_ENC_host_gdtr_base), 0xFFFF);
+    vx_write_dtr(m, UC_X86_REG_IDTR, get(v, VX_ENC_host_idtr_base), 0xFFFF);
+    vx_set_reg(m, UC_X86_REG_RSP, get(v, VX_ENC_host_rsp));
+    vx_set_reg(m, UC_X86_REG_RIP, get(v, VX_ENC_host_rip));
+    if (vx_set_efer(m, efer) < 0 || vx_set_segs(m, s, 0xFF) < 0) return -1;
+    vx_msr_set(m, VX_MSR_FS_BASE, get(v, VX_ENC_host_fs_base));
+    vx_msr_set(m, VX_MSR_GS_BASE, get(v, VX_ENC_host_gs_base));
+    return 0;
+}
+
+/* 28.7: a VMX abort.  The indicator goes to the VMCS region (offset 4)
+ * and the logical processor shuts down: the run ends with a report. */
+static void vmx_abort(vmxsim *m, vx_vmcs *v, int indicator)
+{
+    v->abort = (uint32_t)indicator;
+    vx_phys_write32(m, v->addr + VX_VMCS_OFF_ABORT, (uint32_t)indicator);
+    if (vx_ev_wanted(m, VMXSIM_EV_VMEXIT)) {
+        json_t *ev = vx_ev_new(m, "vmx_abort");
+        json_object_set_new(ev, "indicator", json_integer(indicator));
+        vx_ev_emit(m, VMXSIM_EV_VMEXIT, ev);
+    }
+    vx_end_run(m, VMXSIM_END_TRIPLE_FAULT, VMXSIM_STATUS_TRIPLE_FAULT,
+               "VMX abort (indicator %d): the processor shuts down", indicator);
+}
+
+static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
+{
+    if (!vx_ev_wanted(m, VMXSIM_EV_VMEXIT)) return;
+    unsigned basic = x->reason & 0xFFFF;
+    json_t *ev = vx_ev_new(m, "vmexit");
+    json_object_set_new(ev, "reason", json_integer(basic));
+    json_object_set_new(ev, "name", json_string(vx_exit_reason_name(basic)));
+    if (x->reason & EXIT_REASON_ENTRY_FAILURE)
+        json_object_set_new(ev, "entry_failure", json_true());
+    json_object_set_new(ev, "qualification", vx_json_hex(x->qual));
+    if (!(x->reason & EXIT_REASON_ENTRY_FAILURE)) {
+        json_object_set_new(ev, "guest_rip", vx_json_hex(x->guest_rip));
+        if (x->insn_len) json_object_set_new(ev, "instruction_length", json_integer(x->insn_len));
+        if (x->insn_info) json_object_set_new(ev, "instruction_info", vx_json_hex(x->insn_info));
+        if (x->intr_info & INTR_INFO_VALID)
+            json_object_set_new(ev, "interruption_info", vx_json_hex(x->intr_info));
+    }
+    json_object_set_new(ev, "host_rip", vx_json_hex(get(v, VX_ENC_host_rip)));
+    vx_ev_emit(m, VMXSIM_EV_VMEXIT, ev);
+}
+
+int vx_vmexit(vmxsim *m, const vx_exit *x)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) {
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "VM exit without a current VMCS");
+        return -1;
+    }
+    record_exit_info(v, x);
+    m->exits++;
+    if (!(x->reason & EXIT_REASON_ENTRY_FAILURE)) {
+        save_guest_state(m, v, x);
+        if (store_msrs(m, get(v, VX_ENC_vm_exit_msr_store_addr),
+                       (uint32_t)get(v, VX_ENC_vm_exit_msr_store_count)) < 0) {
+            vmx_abort(m, v, VMX_ABORT_SAVE_GUEST_MSR);
+            return -1;
+        }
+    }
+    trace_exit(m, x, v);
+    m->vmx_nonroot = 0;
+    if (load_host_state(m, v) < 0) {
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
+        return -1;
+    }
+    if (vx_load_msr_area(m, get(v, VX_ENC_vm_exit_msr_load_addr),
+                         (uint32_t)get(v, VX_ENC_vm_exit_msr_load_count), 1)) {
+        vmx_abort(m, v, VMX_ABORT_LOAD_HOST_MSR);
+        return -1;
+    }
+    vx_flush_engine_tlb(m);
+    vx_flush_all(m);
+    return 0;
+}
