@@ -21,6 +21,7 @@ static int usage(FILE *f, int status)
     fprintf(f,
         "usage: vmxsim run [options] PROGRAM      run FILE (ELF64 or Multiboot) or FILE@ADDR (flat)\n"
         "       vmxsim diff [--ignore FIELD]... [--context N] TRACE_A TRACE_B\n"
+        "       vmxsim stats TRACE                summarise a trace\n"
         "       vmxsim profiles                   list the CPU profiles\n"
         "       vmxsim --version | --help\n"
         "run options:\n"
@@ -230,6 +231,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 2, argv + 2);
     if (!strcmp(cmd, "profiles")) return cmd_profiles();
+    if (!strcmp(cmd, "stats")) {
+        if (argc != 3) return bad("%s", "stats needs one trace: vmxsim stats TRACE");
+        char err[512] = "";
+        int r = vx_trace_stats(argv[2], stdout, err, sizeof err);
+        if (r) bad("%s", err);
+        return r;
+    }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout, 0);
     if (!strcmp(cmd, "--version")) {
         printf("vmxsim %s\n", VMXSIM_VERSION);

@@ -42,4 +42,8 @@ int vx_trace_diff(const char *path_a, const char *path_b,
                   const char *const *ignore, int nignore, int context,
                   FILE *out, char *err, size_t errlen);
 
+/* Summary of a trace (`vmxsim stats`): events by kind, VMX instructions
+ * by outcome, VM exits by reason, the end.  0, or 2 with err set. */
+int vx_trace_stats(const char *path, FILE *out, char *err, size_t errlen);
+
 #endif
