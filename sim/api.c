@@ -141,14 +141,53 @@ int vmxsim_reg_read(vmxsim *m, vmxsim_reg r, uint64_t *v)
     return 0;
 }
 
+/* A selector written through the API loads the segment's hidden part as
+ * MOV to a segment register would: from the descriptor in the GDT in
+ * protected mode (a null selector leaves the register unusable), base =
+ * selector * 16 in real mode (SDM Vol. 3A 3.4.3). */
+static int load_segment(vmxsim *m, vmxsim_reg r, uint16_t sel)
+{
+    static const int seg_of[] = {VX_SEG_CS, VX_SEG_SS, VX_SEG_DS, VX_SEG_ES, VX_SEG_FS, VX_SEG_GS};
+    int seg = seg_of[r - VMXSIM_CS];
+    vx_seg s = {sel, 0, 0, VX_AR_UNUSABLE};
+    if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE)) {
+        s = (vx_seg){sel, (uint64_t)sel << 4, 0xFFFF, seg == VX_SEG_CS ? 0x9Bu : 0x93u};
+    } else if (sel & ~3u) {
+        uc_x86_mmr gdtr = {0};
+        uint64_t d = 0;
+        uc_reg_read(m->uc, UC_X86_REG_GDTR, &gdtr);
+        if ((sel & 4) || (uint32_t)(sel | 7) > gdtr.limit ||
+            vx_linear_read(m, gdtr.base + (sel & ~7u), &d, 8) < 0) {
+            m->pend_vector = -1;
+            vx_set_error(m, "selector 0x%x: no such descriptor in the GDT", sel);
+            return -1;
+        }
+        uint32_t lim = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+        if (d & (1ull << 55)) lim = lim << 12 | 0xFFF;
+        s = (vx_seg){sel, ((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000), lim,
+                     (uint32_t)(d >> 40) & 0xF0FFu};
+    }
+    vx_set_reg(m, uc_reg_of(r), sel);
+    return vx_set_seg(m, seg, &s);
+}
+
 int vmxsim_reg_write(vmxsim *m, vmxsim_reg r, uint64_t v)
 {
     int id = uc_reg_of(r);
     if (id == -2) { vx_set_error(m, "no register %d", (int)r); return -1; }
-    if (id == -1) vx_msr_set(m, VX_MSR_EFER, v);
-    else vx_set_reg(m, id, v);
-    if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == -1 ||
-        id == UC_X86_REG_CS)
+    if (r >= VMXSIM_CS && r <= VMXSIM_GS) {
+        if (load_segment(m, r, (uint16_t)v) < 0) return -1;
+    } else if (id == -1) {
+        /* EFER whole, LMA included: the API sets state, it is not WRMSR. */
+        if (vx_set_efer(m, v) < 0) return -1;
+    } else {
+        vx_set_reg(m, id, v);
+        if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == UC_X86_REG_EFLAGS)
+            if (vx_sync_mode(m) < 0) return -1;
+    }
+    if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR3 || id == UC_X86_REG_CR4 || id == -1)
+        vx_flush_engine_tlb(m);
+    if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == -1 || r == VMXSIM_CS)
         vx_flush_all(m);
     return 0;
 }
