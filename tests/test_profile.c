@@ -1,0 +1,197 @@
+/*
+ * test_profile.c - CPU profiles (vmcs/profile.c, profiles/NAME.json): the
+ * shipped profiles load with the values the rest of the suite relies
+ * on, CPUID follows Intel's rule above the maximum leaf, and every
+ * validation rule rejects a profile that breaks it with a one-line
+ * reason naming the file and the problem.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../vmcs/profile.h"
+
+START_TEST(shipped_profiles)
+{
+    vx_profile p;
+    char err[256];
+    ck_assert_msg(vx_profile_load("icelake-server", NULL, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(p.name, "icelake-server");
+    ck_assert_uint_eq(p.maxphyaddr, 46);
+    uint64_t v;
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x480, &v), 0);
+    ck_assert_uint_eq(v, 0x00da040000000004ull);
+    ck_assert_uint_eq(vx_profile_vmcs_revision(&p), 4);
+    ck_assert_uint_eq(vx_profile_vmcs_size(&p), 1024);
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x48B, &v), 0);
+    ck_assert_uint_eq(v >> 32 & 0xA2, 0xA2);        /* EPT, VPID, unrestricted guest */
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x481, &v), 0);
+    ck_assert_uint_eq(v >> 32 & (1u << 6), 1u << 6); /* VMX-preemption timer */
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x48E, &v), 0); /* TRUE_* MSRs */
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x492, &v), -1);
+    ck_assert_ptr_nonnull(vx_profile_msr_find(&p, 0x277));
+    uint32_t r[4];
+    vx_profile_cpuid(&p, 1, 0, r);
+    ck_assert_uint_eq(r[0], 0x606a6);
+    ck_assert_uint_eq(r[2] >> 5 & 1, 1);
+    ck_assert_msg(vx_profile_load("minimal", NULL, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.maxphyaddr, 36);
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x48B, &v), -1);
+    ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x485, &v), 0);
+    ck_assert_uint_eq(v >> 29 & 1, 0);
+    char names[8][64];
+    ck_assert_int_eq(vx_profile_list(NULL, names, 8), 2);
+    ck_assert_str_eq(names[0], "icelake-server");
+    ck_assert_str_eq(names[1], "minimal");
+}
+END_TEST
+
+START_TEST(cpuid_above_maximum)
+{
+    vx_profile p;
+    char err[256];
+    ck_assert_int_eq(vx_profile_load("icelake-server", NULL, &p, err, sizeof err), 0);
+    uint32_t hi[4], top[4], zero[4];
+    vx_profile_cpuid(&p, 0x1b, 0, top);       /* the highest basic leaf (absent: zeros) */
+    vx_profile_cpuid(&p, 0x1c, 0, hi);        /* above it: the same */
+    ck_assert_mem_eq(hi, top, sizeof hi);
+    vx_profile_cpuid(&p, 0x80000009, 0, hi);  /* above the highest extended leaf */
+    ck_assert_mem_eq(hi, top, sizeof hi);
+    vx_profile_cpuid(&p, 2, 0, zero);         /* in range but not listed: zeros */
+    ck_assert_uint_eq(zero[0] | zero[1] | zero[2] | zero[3], 0);
+}
+END_TEST
+
+static char dir[64];
+
+/* The minimal profile's JSON with one change (NULL = as is), written as
+ * DIR/t.json; returns the loader's error ("" if it loaded). */
+static const char *load_changed(void (*change)(json_t *))
+{
+    static char err[512];
+    char src[512], dst[128];
+    snprintf(src, sizeof src, "%s/minimal.json", getenv("VX_PROFILE_SRC"));
+    json_t *j = json_load_file(src, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    json_object_set_new(j, "name", json_string("t"));
+    if (change) change(j);
+    snprintf(dst, sizeof dst, "%s/t.json", dir);
+    ck_assert_int_eq(json_dump_file(j, dst, 0), 0);
+    json_decref(j);
+    vx_profile p;
+    err[0] = 0;
+    vx_profile_load("t", dir, &p, err, sizeof err);
+    /* Drop the directory prefix for comparison. */
+    size_t n = strlen(dir) + 1;
+    return !strncmp(err, dir, strlen(dir)) ? err + n : err;
+}
+
+static void set_msr(json_t *j, const char *name, const char *v)
+{
+    json_object_set_new(json_object_get(j, "vmx_msrs"), name, json_string(v));
+}
+
+static void c_none(json_t *j) { (void)j; }
+static void c_key(json_t *j) { json_object_set_new(j, "costs", json_object()); }
+static void c_hex(json_t *j) { set_msr(j, "IA32_VMX_MISC", "12"); }
+static void c_msr(json_t *j) { set_msr(j, "0x47f", "0x0"); }
+static void c_rev31(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d8040080000004"); }
+static void c_size(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d8000000000004"); }
+static void c_memtype(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d4040000000004"); }
+static void c_ctl(json_t *j) { set_msr(j, "IA32_VMX_PINBASED_CTLS", "0x0000001600000017"); }
+static void c_fixed(json_t *j) { set_msr(j, "IA32_VMX_CR0_FIXED1", "0x7fffffff"); }
+static void c_vmxe(json_t *j) { set_msr(j, "IA32_VMX_CR4_FIXED0", "0x0"); }
+static void c_proc2(json_t *j) { set_msr(j, "IA32_VMX_PROCBASED_CTLS", "0xfff9fffe0401e172"); }
+static void c_true(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00da040000000004"); }
+static void c_missing(json_t *j) { json_object_del(json_object_get(j, "vmx_msrs"), "IA32_VMX_MISC"); }
+static void c_width(json_t *j) { json_object_set_new(j, "maxphyaddr", json_integer(40)); }
+static void c_novmx(json_t *j)
+{
+    json_t *l1 = json_array_get(json_object_get(j, "cpuid"), 1);
+    json_object_set_new(l1, "ecx", json_string("0x0"));
+}
+static void c_dupleaf(json_t *j)
+{
+    json_t *a = json_object_get(j, "cpuid");
+    json_array_append(a, json_array_get(a, 0));
+}
+static void c_owned(json_t *j)
+{
+    json_array_append_new(json_object_get(j, "msrs"),
+                          json_pack("{s:s, s:s}", "index", "0x3a", "value", "0x5"));
+}
+
+START_TEST(validation_rules)
+{
+    ck_assert_str_eq(load_changed(c_none), "");
+    ck_assert_str_eq(load_changed(c_key), "t.json: unknown key \"costs\" in the profile");
+    ck_assert_str_eq(load_changed(c_hex), "t.json: vmx_msrs.IA32_VMX_MISC: '12' is not a hexadecimal string like \"0x1f\"");
+    ck_assert_str_eq(load_changed(c_msr), "t.json: vmx_msrs: \"0x47f\" is not a VMX capability MSR (0x480-0x493 or a name such as IA32_VMX_BASIC)");
+    ck_assert_str_eq(load_changed(c_rev31), "t.json: IA32_VMX_BASIC: bit 31 must be 0 (A.1)");
+    ck_assert_str_eq(load_changed(c_size), "t.json: IA32_VMX_BASIC: VMCS size 0 is not in 1..4096 (A.1)");
+    ck_assert_str_eq(load_changed(c_memtype), "t.json: IA32_VMX_BASIC: memory type 5 is neither UC (0) nor WB (6) (A.1)");
+    ck_assert_str_eq(load_changed(c_ctl), "t.json: IA32_VMX_PINBASED_CTLS: a bit required to be 1 (bits 31:0) is not allowed to be 1 (bits 63:32)");
+    ck_assert_str_eq(load_changed(c_fixed), "t.json: IA32_VMX_CR0_FIXED0 has a bit that IA32_VMX_CR0_FIXED1 does not allow (A.7)");
+    ck_assert_str_eq(load_changed(c_vmxe), "t.json: IA32_VMX_CR4_FIXED0: CR4.VMXE (bit 13) must be fixed to 1 (A.8)");
+    ck_assert_str_eq(load_changed(c_proc2), "t.json: IA32_VMX_PROCBASED_CTLS2 must be present exactly when IA32_VMX_PROCBASED_CTLS allows bit 63 (A.3.3)");
+    ck_assert_str_eq(load_changed(c_true), "t.json: IA32_VMX_TRUE_PINBASED_CTLS must be present exactly when IA32_VMX_BASIC[55] is 1 (A.1)");
+    ck_assert_str_eq(load_changed(c_missing), "t.json: vmx_msrs: IA32_VMX_MISC is required (every VMX processor has 0x480-0x48A)");
+    ck_assert_str_eq(load_changed(c_width), "t.json: \"maxphyaddr\" 40 disagrees with CPUID.80000008H:EAX[7:0] = 36");
+    ck_assert_str_eq(load_changed(c_novmx), "t.json: CPUID.1:ECX.VMX[5] is 0: the profile has no VMX");
+    ck_assert_str_eq(load_changed(c_dupleaf), "t.json: cpuid[9]: leaf 0x0 given twice");
+    ck_assert_str_eq(load_changed(c_owned), "t.json: msrs[1]: MSR 0x3a is modelled by vmxsim itself and cannot be listed");
+}
+END_TEST
+
+START_TEST(files_and_names)
+{
+    vx_profile p;
+    char err[256], path[128];
+    ck_assert_int_eq(vx_profile_load("no-such", NULL, &p, err, sizeof err), -1);
+    ck_assert_str_eq(err, "unknown CPU profile 'no-such' (see `vmxsim profiles`)");
+    ck_assert_int_eq(vx_profile_load("../etc", NULL, &p, err, sizeof err), -1);
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"name\": \"bad\",\n \"vmx_msrs\": {}\n", f);
+    fclose(f);
+    ck_assert_int_eq(vx_profile_load(path, NULL, &p, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "bad.json: line 3, column 0:"), "%s", err);
+    snprintf(path, sizeof path, "%s/arr.json", dir);
+    f = fopen(path, "w");
+    fputs("[1]\n", f);
+    fclose(f);
+    ck_assert_int_eq(vx_profile_load(path, NULL, &p, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "arr.json: a profile must be a JSON object"), "%s", err);
+    char names[4][64];
+    ck_assert_int_eq(vx_profile_list("/nonexistent", names, 4), -1);
+}
+END_TEST
+
+int main(void)
+{
+    if (!getenv("VX_PROFILE_SRC")) {
+        fprintf(stderr, "run through meson (VX_PROFILE_SRC)\n");
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "/tmp/vx-profile-XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+    Suite *s = suite_create("profile");
+    TCase *t = tcase_create("profile");
+    tcase_add_test(t, shipped_profiles);
+    tcase_add_test(t, cpuid_above_maximum);
+    tcase_add_test(t, validation_rules);
+    tcase_add_test(t, files_and_names);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_set_fork_status(r, CK_NOFORK);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) failed++;
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
