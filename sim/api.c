@@ -3,6 +3,7 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "machine.h"
@@ -66,6 +67,14 @@ static void emit_end(vmxsim *m)
     json_object_set_new(ev, "outside_reads", json_integer((json_int_t)m->outside_reads));
     json_object_set_new(ev, "outside_writes", json_integer((json_int_t)m->outside_writes));
     vx_ev_emit(m, VMXSIM_EV_END, ev);
+    /* A trace that could not be written whole makes the run an error,
+     * whatever the program did: the trace would lie by omission. */
+    if (m->trace && vx_trace_flush(m->trace) < 0) {
+        m->end = VMXSIM_END_ERROR;
+        m->exit_status = VMXSIM_STATUS_ERROR;
+        snprintf(m->end_msg, sizeof m->end_msg, "writing the trace failed (%s)",
+                 errno ? strerror(errno) : "write error");
+    }
 }
 
 static void fill_result(vmxsim *m, vmxsim_result *res)

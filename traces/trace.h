@@ -20,6 +20,9 @@ vx_trace *vx_trace_open(const char *path, char *err, size_t errlen);
 /* Write one event as one compact line (keys in insertion order).
  * Returns 0, or -1 on a write error (the trace then stops writing). */
 int vx_trace_write(vx_trace *t, const json_t *ev);
+/* Push buffered lines to the file; -1 if that (or an earlier write)
+ * failed. */
+int vx_trace_flush(vx_trace *t);
 /* Bytes written so far. */
 unsigned long long vx_trace_bytes(const vx_trace *t);
 /* Flush and close; returns -1 if any write failed. */
