@@ -190,12 +190,6 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
     uint64_t pdpte[4] = {0};
     if (rc == 0) rh = vx_entry_check_host(&env, &f);
     if (rc == 0 && rh == 0) rg = vx_entry_check_guest(&env, &f, pdpte);
-    if (rc == VX_CHECKS_NOT_MODELLED || rh == VX_CHECKS_NOT_MODELLED ||
-        rg == VX_CHECKS_NOT_MODELLED) {
-        vx_not_modelled(m, "VM entry (%s passed its own checks; the VM-entry checks of SDM "
-                           "27.2-27.3 are not implemented yet)", resume ? "VMRESUME" : "VMLAUNCH");
-        return VX_STOP;
-    }
     /* 27.2: controls, then host state: VMfailValid, nothing loaded. */
     if (rc < 0) {
         trace_check_failure(m, &f, "VMfailValid");
@@ -219,15 +213,16 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
         return VX_STOP;
     }
+    /* 27.4: the VM-entry MSR-load area; a failure exits with reason 34
+     * and the entry's number as qualification.  Only then is the VMCS
+     * launched (VMLAUNCH pseudo-code, 31.3). */
+    int bad = vx_load_msr_area(m, get(v, VX_ENC_vm_entry_msr_load_addr),
+                               (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count), 0);
+    if (bad) return entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
     m->vmx_nonroot = 1;
     if (!resume) v->launched = 1;
     m->entries++;
     trace_entry(m, v, resume);
-    /* 27.4: the VM-entry MSR-load area; a failure exits with reason 34
-     * and the entry's number as qualification. */
-    int bad = vx_load_msr_area(m, get(v, VX_ENC_vm_entry_msr_load_addr),
-                               (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count), 0);
-    if (bad) return entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
     vx_flush_engine_tlb(m);
     vx_flush_all(m);
     /* 27.6: event injection. */

@@ -34,13 +34,23 @@ typedef struct vx_entry_env {
     uint64_t vmxon_ptr, current_vmcs_ptr;
 } vx_entry_env;
 
-const char *vx_check_name(int id);
-const char *vx_check_sdm(int id);
-const char *vx_check_desc(int id);
+/* The rules (entry_checks.def), by class of failure. */
+enum vx_check_class { VX_CHECK_CLASS_CONTROL, VX_CHECK_CLASS_HOST, VX_CHECK_CLASS_GUEST };
+enum vx_check_id {
+#define VX_CHECK(id, cls, sdm, desc) VX_CHECK_##id,
+#include "entry_checks.def"
+#undef VX_CHECK
+    VX_CHECK_COUNT
+};
 
-/* 0 pass, -1 fail (*f filled), VX_CHECKS_NOT_MODELLED if this group of
- * checks is not implemented yet (the caller must not enter). */
-#define VX_CHECKS_NOT_MODELLED (-2)
+const char *vx_check_name(int id);   /* "guest_cs_type" */
+const char *vx_check_sdm(int id);    /* "27.3.1.2" */
+const char *vx_check_desc(int id);   /* what must hold, one line */
+int vx_check_class(int id);          /* enum vx_check_class */
+
+/* 0 pass, -1 fail (*f filled, in the SDM's order: the first rule that
+ * fails).  vx_entry_check_guest also returns the PDPTEs that PAE paging
+ * will use (zeros otherwise). */
 int vx_entry_check_controls(const vx_entry_env *e, vx_entry_failure *f);
 int vx_entry_check_host(const vx_entry_env *e, vx_entry_failure *f);
 int vx_entry_check_guest(const vx_entry_env *e, vx_entry_failure *f, uint64_t pdpte[4]);

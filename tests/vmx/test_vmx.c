@@ -565,24 +565,115 @@ START_TEST(vmlaunch_checks)
 }
 END_TEST
 
-START_TEST(vmlaunch_entry_not_modelled)
+/* VM entry's checks before any state is loaded (27.2): the first rule
+ * that fails is named in a "vmentry" event, and the instruction fails
+ * with VMfailValid 7 (controls) or 8 (host state); the VMCS stays clear. */
+START_TEST(vmentry_check_failures)
 {
-    vmxsim_result res;
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("entry_checks.elf", cpu ? "minimal" : NULL, NULL);
+        static const struct { const char *insn; int error; const char *check; } x[] = {
+            {"vmlaunch", 7, "ctl_pin_reserved"},
+            {"vmlaunch", 8, "host_cr0_fixed0"},
+        };
+        for (int k = 0; k < 2; k++) {
+            const json_t *v = vx_test_find(ev, "vmx", x[k].insn, k);
+            ck_assert_msg(v && !strcmp(vx_test_str(v, "outcome"), "VMfailValid") &&
+                          vx_test_u64(v, "error", 0) == (uint64_t)x[k].error,
+                          "VMLAUNCH %d: %s", k, v ? dump(v) : "missing");
+            const json_t *e = vx_test_find(ev, "vmentry", NULL, k);
+            ck_assert_msg(e && !strcmp(vx_test_str(e, "outcome"), "VMfailValid") &&
+                          !strcmp(vx_test_str(e, "check"), x[k].check),
+                          "vmentry %d: %s", k, e ? dump(e) : "missing");
+        }
+        const json_t *r = vx_test_find(ev, "vmx", "vmresume", 0);
+        ck_assert_msg(r && vx_test_u64(r, "error", 0) == 5, "VMRESUME: %s", r ? dump(r) : "missing");
+        ck_assert_int_eq(vx_test_count(ev, "vmentry", NULL), 2);
+        ck_assert_int_eq(vx_test_count(ev, "vmexit", NULL), 0);
+        json_decref(ev);
+    }
+}
+END_TEST
+
+/* The VM exits of a run: basic reason, entry-failure bit and
+ * qualification of each, in order. */
+typedef struct exp_exit {
+    unsigned reason;
+    int entry_failure;
+    uint64_t qual;
+} exp_exit;
+
+static void check_exits(json_t *events, const exp_exit *x, size_t n)
+{
+    size_t i, k = 0;
     json_t *ev;
-    ck_assert_msg(vx_test_run("entry_pending.elf", NULL, NULL, &res, &ev) == 0, "%s",
-                  vx_test_error());
-    ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4,
-                  "%s; console: %s", res.message, vx_test_console());
-    ck_assert_str_eq(vx_test_console(), "READY\n");
-    static const exp_vmx x[] = {OK("vmxon"), DO_VMPTRLD};
-    check_vmx(ev, x, N(x));
-    const json_t *nm = vx_test_find(ev, "not_modelled", NULL, 0);
-    ck_assert_msg(nm && !strcmp(vx_test_str(nm, "insn"), "vmlaunch") &&
-                  !strcmp(vx_test_str(nm, "mode"), "root"),
-                  "not_modelled: %s", nm ? dump(nm) : "missing");
-    const json_t *end = vx_test_find(ev, "end", NULL, 0);
-    ck_assert_str_eq(vx_test_str(end, "reason"), "not_modelled");
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "vmexit")) continue;
+        const char *d = dump(ev);
+        ck_assert_msg(k < n, "more VM exits than the %zu expected: %s", n, d);
+        ck_assert_msg(vx_test_u64(ev, "reason", NONE) == x[k].reason &&
+                      json_is_true(json_object_get(ev, "entry_failure")) == x[k].entry_failure &&
+                      vx_test_u64(ev, "qualification", NONE) == x[k].qual,
+                      "VM exit %zu: expected reason %u (entry failure %d), qualification 0x%llx: %s",
+                      k, x[k].reason, x[k].entry_failure, (unsigned long long)x[k].qual, d);
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu VM exits, expected %zu", k, n);
+}
+
+/* A guest whose instructions exit unconditionally or under the primary
+ * controls (26.1), on both profiles. */
+START_TEST(guest_instruction_exits)
+{
+    static const exp_exit x[] = {
+        {10, 0, 0}, {12, 0, 0}, {31, 0, 0}, {30, 0, 0x800040}, {0, 0, 0}, {18, 0, 0},
+    };
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_exits.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        const json_t *bp = vx_test_find(ev, "vmexit", "EXCEPTION_NMI", 0);
+        ck_assert_msg(vx_test_u64(bp, "interruption_info", 0) == 0x80000603 &&
+                      vx_test_u64(bp, "instruction_length", 0) == 1, "%s", dump(bp));
+        ck_assert_int_eq(vx_test_count(ev, "vmentry", NULL), 6);
+        json_decref(ev);
+    }
+}
+END_TEST
+
+/* Exits under the processor-based controls, with their qualifications
+ * and instruction information (icelake-server: secondary controls). */
+START_TEST(guest_control_exits)
+{
+    static const exp_exit x[] = {
+        {14, 0, 0x12345000}, {29, 0, 7}, {46, 0, 0x10}, {54, 0, 0}, {40, 0, 0},
+        {28, 0, 0x100}, {28, 0, 0x203}, {28, 0, 0x613}, {15, 0, 0},
+    };
+    json_t *ev = run_pass("guest_controls.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    const json_t *sgdt = vx_test_find(ev, "vmexit", "GDTR_IDTR", 0);
+    ck_assert_msg(vx_test_u64(sgdt, "instruction_info", 0) == 0x1c18100, "%s", dump(sgdt));
     json_decref(ev);
+}
+END_TEST
+
+/* VM-entry failures after the host-state checks exit to the host with
+ * bit 31 of the exit reason set (27.8): invalid guest state (33, with
+ * qualification 0 or 4 for the VMCS link pointer), MSR loading (34, the
+ * failing entry). */
+START_TEST(guest_entry_failures)
+{
+    static const exp_exit x[] = {{33, 1, 0}, {33, 1, 4}, {34, 1, 1}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_fail.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        static const char *const checks[] = {"guest_cs_type", "guest_link_revision"};
+        for (int k = 0; k < 2; k++) {
+            const json_t *e = vx_test_find(ev, "vmentry", NULL, k);
+            ck_assert_msg(e && !strcmp(vx_test_str(e, "outcome"), "entry_failure") &&
+                          !strcmp(vx_test_str(e, "check"), checks[k]), "%s", e ? dump(e) : "missing");
+        }
+        json_decref(ev);
+    }
 }
 END_TEST
 
@@ -781,7 +872,8 @@ END_TEST
 static const char *const all_progs[] = {
     "ud_outside.elf", "vmxon.elf", "vmxon_fixed.elf", "ud_regop.elf", "ud_compat.elf",
     "gp_cpl3.elf", "vmcs_ptr.elf", "vmrw.elf", "vmlaunch.elf", "vmcall.elf", "invept.elf",
-    "pf_operand.elf", "vmxoff.elf", "vmfunc.elf", "operands.elf",
+    "pf_operand.elf", "vmxoff.elf", "vmfunc.elf", "operands.elf", "entry_checks.elf",
+    "guest_exits.elf", "guest_fail.elf",
 };
 
 START_TEST(every_program_every_profile)
@@ -830,7 +922,10 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, vmcs_pointers);
     tcase_add_test(tc, vmread_vmwrite);
     tcase_add_test(tc, vmlaunch_checks);
-    tcase_add_test(tc, vmlaunch_entry_not_modelled);
+    tcase_add_test(tc, vmentry_check_failures);
+    tcase_add_test(tc, guest_instruction_exits);
+    tcase_add_test(tc, guest_control_exits);
+    tcase_add_test(tc, guest_entry_failures);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
@@ -847,29 +942,8 @@ static Suite *vmx_suite(void)
     return s;
 }
 
-/* Until the loader and the CPU profiles exist (they are written on other
- * branches; main has stubs), no program can run: report that as a skip
- * (exit status 77 for meson), for exactly those two reasons only. */
-static int dependencies_missing(void)
-{
-    vmxsim_result res;
-    if (vx_test_run("vmcall.elf", NULL, NULL, &res, NULL) < 0) {
-        if (strstr(vx_test_error(), "loader not implemented")) {
-            printf("SKIP: the program loader is not implemented yet (%s)\n", vx_test_error());
-            return 1;
-        }
-        return 0;
-    }
-    if (strstr(vx_test_console(), "CPUID.1:ECX.VMX is 0")) {
-        printf("SKIP: the default CPU profile reports no VMX (profile stub)\n");
-        return 1;
-    }
-    return 0;
-}
-
 int main(void)
 {
-    if (dependencies_missing()) return 77;
     SRunner *sr = srunner_create(vmx_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
