@@ -32,6 +32,7 @@ typedef struct vmxsim_options {
     const char *trace_path;   /* JSON Lines trace; "-" = stdout; NULL = off */
     FILE *console;            /* port 0xE9 / COM1 output; NULL = stdout */
     const char *cmdline;      /* multiboot command line; NULL = "" */
+    int explain;              /* a failed VM-entry check explained on stderr */
 } vmxsim_options;
 
 /* Why a run ended. */

@@ -384,6 +384,7 @@ vmxsim *vmxsim_create(const vmxsim_options *opt, char *err, size_t errlen)
     m->cmdline = strdup(opt->cmdline ? opt->cmdline : "");
     reset_model_state(m);
     if (opt->feature_control_unlocked) m->feature_control = 0;
+    m->explain = opt->explain;
     if (vx_run_init(m) < 0) goto fail;
     if (opt->trace_path) {
         m->trace = vx_trace_open(opt->trace_path, m->err, sizeof m->err);

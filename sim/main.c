@@ -33,6 +33,7 @@ static int usage(FILE *f, int status)
         "  --feature-control-unlocked  start with IA32_FEATURE_CONTROL = 0\n"
         "  --cmdline STRING          multiboot command line\n"
         "  --module FILE[=STRING]    multiboot module (repeatable)\n"
+        "  --explain                 explain a failed VM-entry check in words\n"
         "  --quiet                   no summary on standard error\n");
     return status;
 }
@@ -113,6 +114,8 @@ static int cmd_run(int argc, char **argv)
                 return bad("--wall-limit: '%s' is not a positive number of seconds", argv[i]);
         } else if (!strcmp(a, "--feature-control-unlocked")) {
             opt.feature_control_unlocked = 1;
+        } else if (!strcmp(a, "--explain")) {
+            opt.explain = 1;
         } else if (!strcmp(a, "--cmdline")) {
             if (!need_arg(i, argc, a)) return VMXSIM_STATUS_USAGE;
             opt.cmdline = argv[++i];

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "../sim/x86.h"
 #include "controls.h"
 #include "entry_checks.h"
 
@@ -42,14 +43,15 @@ static uint64_t cap(const ck *c, uint32_t msr)
     return v;
 }
 
-/* Fail rule `id`, naming up to three fields (0 ends the list). */
+/* Fail rule `id`, naming one to three fields: the first always (the
+ * VPID's encoding is 0), the others unless 0. */
 static int fail(const ck *c, int id, uint32_t f1, uint32_t f2, uint32_t f3)
 {
     vx_entry_failure *f = c->f;
     memset(f, 0, sizeof *f);
     f->check = id;
     uint32_t fs[3] = {f1, f2, f3};
-    for (int i = 0; i < 3 && fs[i]; i++) {
+    for (int i = 0; i < 3 && (i == 0 || fs[i]); i++) {
         f->field[i] = fs[i];
         f->value[i] = get(c, fs[i]);
         f->nfields = i + 1;
@@ -114,12 +116,8 @@ static uint64_t perf_global_ok_bits(const ck *c)
     return bits;
 }
 
-#define EFER_VALID (EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE)
-enum { EFER_BIT_SCE = 1u << 0, EFER_BIT_LME = 1u << 8, EFER_BIT_LMA = 1u << 10,
-       EFER_BIT_NXE = 1u << 11 };
-enum { CR0_BIT_PE = 1u << 0, CR0_BIT_PG = 1u << 31 };
-enum { CR4_BIT_PAE = 1u << 5, CR4_BIT_PCIDE = 1u << 17 };
-enum { RFLAGS_BIT_TF = 1u << 8, RFLAGS_BIT_IF = 1u << 9, RFLAGS_BIT_VM = 1u << 17 };
+/* The IA32_EFER bits that exist (SDM Vol. 3A 2.2.1). */
+#define EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 static void setup(ck *c, const vx_entry_env *e, vx_entry_failure *f)
 {
@@ -254,7 +252,7 @@ static int check_entry_controls(ck *c)
         if (type == INTR_TYPE_NMI && vector != 2) FAIL1(ctl_inject_nmi_vector, vm_entry_intr_info_field);
         if (type == INTR_TYPE_HW_EXCEPTION && vector > 31) FAIL1(ctl_inject_exception_vector, vm_entry_intr_info_field);
         if (type == INTR_TYPE_OTHER && vector != 0) FAIL1(ctl_inject_other_vector, vm_entry_intr_info_field);
-        int pe = get(c, VX_ENC_guest_cr0) & CR0_BIT_PE;
+        int pe = get(c, VX_ENC_guest_cr0) & CR0_PE;
         int deliver = (info & INTR_INFO_DELIVER_CODE) != 0;
         if (deliver && c->unrestricted && !pe) FAIL2(ctl_inject_error_code_mode, vm_entry_intr_info_field, guest_cr0);
         int need = (!c->unrestricted || pe) && type == INTR_TYPE_HW_EXCEPTION && has_error_code(vector);
@@ -305,8 +303,8 @@ static int check_host_registers(ck *c)
     if (c->exitc & EXIT_LOAD_EFER) {
         uint64_t efer = get(c, VX_ENC_host_ia32_efer);
         if (efer & ~(uint64_t)EFER_VALID) FAIL1(host_efer_reserved, host_ia32_efer);
-        if (!!(efer & EFER_BIT_LMA) != c->host64) FAIL2(host_efer_lma, host_ia32_efer, vm_exit_controls);
-        if (!!(efer & EFER_BIT_LME) != c->host64) FAIL2(host_efer_lme, host_ia32_efer, vm_exit_controls);
+        if (!!(efer & EFER_LMA) != c->host64) FAIL2(host_efer_lma, host_ia32_efer, vm_exit_controls);
+        if (!!(efer & EFER_LME) != c->host64) FAIL2(host_efer_lme, host_ia32_efer, vm_exit_controls);
     }
     return 0;
 }
@@ -333,7 +331,7 @@ static int check_host_segments(ck *c)
 
 static int check_address_space_size(ck *c)
 {
-    if (!(c->e->efer & EFER_BIT_LMA)) {
+    if (!(c->e->efer & EFER_LMA)) {
         if (c->ia32e_guest) FAIL1(size_guest_outside_ia32e, vm_entry_controls);
         if (c->host64) FAIL1(size_host_outside_ia32e, vm_exit_controls);
     } else if (!c->host64) {
@@ -342,10 +340,10 @@ static int check_address_space_size(ck *c)
     uint64_t rip = get(c, VX_ENC_host_rip);
     if (!c->host64) {
         if (c->ia32e_guest) FAIL2(size_host32_guest, vm_entry_controls, vm_exit_controls);
-        if (get(c, VX_ENC_host_cr4) & CR4_BIT_PCIDE) FAIL2(size_host32_pcide, host_cr4, vm_exit_controls);
+        if (get(c, VX_ENC_host_cr4) & CR4_PCIDE) FAIL2(size_host32_pcide, host_cr4, vm_exit_controls);
         if (rip >> 32) FAIL2(size_host32_rip, host_rip, vm_exit_controls);
     } else {
-        if (!(get(c, VX_ENC_host_cr4) & CR4_BIT_PAE)) FAIL2(size_host64_pae, host_cr4, vm_exit_controls);
+        if (!(get(c, VX_ENC_host_cr4) & CR4_PAE)) FAIL2(size_host64_pae, host_cr4, vm_exit_controls);
         if (!canonical(c, rip)) FAIL1(size_host64_rip, host_rip);
     }
     return 0;
@@ -367,19 +365,19 @@ static int check_guest_registers(ck *c)
 {
     uint64_t cr0 = get(c, VX_ENC_guest_cr0), cr4 = get(c, VX_ENC_guest_cr4);
     uint64_t f0 = cap(c, 0x486), f1 = cap(c, 0x487);
-    if (c->unrestricted) f0 &= ~(uint64_t)(CR0_BIT_PE | CR0_BIT_PG);
+    if (c->unrestricted) f0 &= ~(uint64_t)(CR0_PE | CR0_PG);
     if ((cr0 & f0) != f0) FAIL1(guest_cr0_fixed0, guest_cr0);
     if (cr0 & ~f1) FAIL1(guest_cr0_fixed1, guest_cr0);
-    if ((cr0 & CR0_BIT_PG) && !(cr0 & CR0_BIT_PE)) FAIL1(guest_cr0_pg_pe, guest_cr0);
+    if ((cr0 & CR0_PG) && !(cr0 & CR0_PE)) FAIL1(guest_cr0_pg_pe, guest_cr0);
     f0 = cap(c, 0x488);
     f1 = cap(c, 0x489);
     if ((cr4 & f0) != f0) FAIL1(guest_cr4_fixed0, guest_cr4);
     if (cr4 & ~f1) FAIL1(guest_cr4_fixed1, guest_cr4);
     if ((c->entryc & ENTRY_LOAD_DEBUG_CONTROLS) && (get(c, VX_ENC_guest_ia32_debugctl) & ~0xFFC3ull))
         FAIL1(guest_debugctl, guest_ia32_debugctl);
-    if (c->ia32e_guest && !(cr0 & CR0_BIT_PG)) FAIL2(guest_ia32e_pg, guest_cr0, vm_entry_controls);
-    if (c->ia32e_guest && !(cr4 & CR4_BIT_PAE)) FAIL2(guest_ia32e_pae, guest_cr4, vm_entry_controls);
-    if (!c->ia32e_guest && (cr4 & CR4_BIT_PCIDE)) FAIL2(guest_pcide, guest_cr4, vm_entry_controls);
+    if (c->ia32e_guest && !(cr0 & CR0_PG)) FAIL2(guest_ia32e_pg, guest_cr0, vm_entry_controls);
+    if (c->ia32e_guest && !(cr4 & CR4_PAE)) FAIL2(guest_ia32e_pae, guest_cr4, vm_entry_controls);
+    if (!c->ia32e_guest && (cr4 & CR4_PCIDE)) FAIL2(guest_pcide, guest_cr4, vm_entry_controls);
     if (get(c, VX_ENC_guest_cr3) >> c->width) FAIL1(guest_cr3, guest_cr3);
     if ((c->entryc & ENTRY_LOAD_DEBUG_CONTROLS) && (get(c, VX_ENC_guest_dr7) >> 32)) FAIL1(guest_dr7, guest_dr7);
     if (!canonical(c, get(c, VX_ENC_guest_sysenter_esp))) FAIL1(guest_sysenter_esp, guest_sysenter_esp);
@@ -391,8 +389,8 @@ static int check_guest_registers(ck *c)
     if (c->entryc & ENTRY_LOAD_EFER) {
         uint64_t efer = get(c, VX_ENC_guest_ia32_efer);
         if (efer & ~(uint64_t)EFER_VALID) FAIL1(guest_efer_reserved, guest_ia32_efer);
-        if (!!(efer & EFER_BIT_LMA) != c->ia32e_guest) FAIL2(guest_efer_lma, guest_ia32_efer, vm_entry_controls);
-        if ((cr0 & CR0_BIT_PG) && !!(efer & EFER_BIT_LMA) != !!(efer & EFER_BIT_LME))
+        if (!!(efer & EFER_LMA) != c->ia32e_guest) FAIL2(guest_efer_lma, guest_ia32_efer, vm_entry_controls);
+        if ((cr0 & CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME))
             FAIL2(guest_efer_lme, guest_ia32_efer, guest_cr0);
     }
     return 0;
@@ -444,7 +442,7 @@ static int granularity_ok(uint32_t limit, uint32_t ar)
 static int check_guest_segments(ck *c)
 {
     uint64_t rflags = get(c, VX_ENC_guest_rflags), cr0 = get(c, VX_ENC_guest_cr0);
-    int v86 = (rflags & RFLAGS_BIT_VM) != 0;
+    int v86 = (rflags & RFLAGS_VM) != 0;
     uint64_t sel[8], base[8];
     uint32_t limit[8], ar[8];
     for (int i = 0; i < 8; i++) {
@@ -508,7 +506,7 @@ static int check_guest_segments(ck *c)
             return fail(c, VX_CHECK_guest_cs_dpl_conforming, seg_ar[S_CS], seg_ar[S_SS], 0);
         if (!c->unrestricted && ss_dpl != (sel[S_SS] & 3))
             return fail(c, VX_CHECK_guest_ss_dpl_rpl, seg_ar[S_SS], seg_sel[S_SS], 0);
-        if ((cst == 3 || !(cr0 & CR0_BIT_PE)) && ss_dpl != 0)
+        if ((cst == 3 || !(cr0 & CR0_PE)) && ss_dpl != 0)
             return fail(c, VX_CHECK_guest_ss_dpl_real, seg_ar[S_SS], seg_ar[S_CS], 0);
         static const int dpl_rule[4] = {VX_CHECK_guest_ds_dpl, VX_CHECK_guest_es_dpl,
                                         VX_CHECK_guest_fs_dpl, VX_CHECK_guest_gs_dpl};
@@ -569,10 +567,10 @@ static int check_guest_tables_rip_rflags(ck *c)
     if (!(c->ia32e_guest && cs_l) && (rip >> 32)) FAIL2(guest_rip_high, guest_rip, guest_cs_ar_bytes);
     if (c->ia32e_guest && cs_l && !canonical(c, rip)) FAIL1(guest_rip_canonical, guest_rip);
     if ((rflags & 0xFFFFFFFFFFC08028ull) || !(rflags & 2)) FAIL1(guest_rflags_reserved, guest_rflags);
-    if ((c->ia32e_guest || !(get(c, VX_ENC_guest_cr0) & CR0_BIT_PE)) && (rflags & RFLAGS_BIT_VM))
+    if ((c->ia32e_guest || !(get(c, VX_ENC_guest_cr0) & CR0_PE)) && (rflags & RFLAGS_VM))
         FAIL2(guest_rflags_vm, guest_rflags, guest_cr0);
     uint32_t info = (uint32_t)get(c, VX_ENC_vm_entry_intr_info_field);
-    if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == INTR_TYPE_EXT_INTR && !(rflags & RFLAGS_BIT_IF))
+    if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == INTR_TYPE_EXT_INTR && !(rflags & RFLAGS_IF))
         FAIL2(guest_rflags_if, guest_rflags, vm_entry_intr_info_field);
     return 0;
 }
@@ -605,7 +603,7 @@ static int check_guest_non_register(ck *c)
     if ((intr & INTERRUPTIBILITY_STI) && (intr & INTERRUPTIBILITY_MOV_SS))
         FAIL1(guest_intr_sti_movss, guest_interruptibility_info);
     uint64_t rflags = get(c, VX_ENC_guest_rflags);
-    if ((intr & INTERRUPTIBILITY_STI) && !(rflags & RFLAGS_BIT_IF))
+    if ((intr & INTERRUPTIBILITY_STI) && !(rflags & RFLAGS_IF))
         FAIL2(guest_intr_sti_if, guest_interruptibility_info, guest_rflags);
     if (inject && type == INTR_TYPE_EXT_INTR && (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
         FAIL2(guest_intr_ext_inject, guest_interruptibility_info, vm_entry_intr_info_field);
@@ -619,7 +617,7 @@ static int check_guest_non_register(ck *c)
     uint64_t pend = get(c, VX_ENC_guest_pending_dbg_exceptions);
     if (pend & ~0x500Full) FAIL1(guest_pending_dbg_reserved, guest_pending_dbg_exceptions);
     if ((intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) || act == ACTIVITY_HLT) {
-        int btf = (get(c, VX_ENC_guest_ia32_debugctl) >> 1) & 1, tf = (rflags & RFLAGS_BIT_TF) != 0;
+        int btf = (get(c, VX_ENC_guest_ia32_debugctl) >> 1) & 1, tf = (rflags & RFLAGS_TF) != 0;
         int bs = (pend >> 14) & 1;
         if (tf && !btf && !bs) FAIL3(guest_pending_dbg_bs_set, guest_pending_dbg_exceptions, guest_rflags, guest_ia32_debugctl);
         if ((!tf || btf) && bs) FAIL3(guest_pending_dbg_bs_clear, guest_pending_dbg_exceptions, guest_rflags, guest_ia32_debugctl);
@@ -652,7 +650,7 @@ static int check_guest_non_register(ck *c)
 static int check_guest_pdptes(ck *c, uint64_t pdpte[4])
 {
     uint64_t cr0 = get(c, VX_ENC_guest_cr0), cr4 = get(c, VX_ENC_guest_cr4);
-    if (!(cr0 & CR0_BIT_PG) || !(cr4 & CR4_BIT_PAE) || c->ia32e_guest) return 0;
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || c->ia32e_guest) return 0;
     static const uint32_t fields[4] = {VX_ENC_guest_pdptr0, VX_ENC_guest_pdptr1,
                                        VX_ENC_guest_pdptr2, VX_ENC_guest_pdptr3};
     int from_vmcs = (c->proc2 & PROC2_ENABLE_EPT) != 0;
