@@ -4,9 +4,9 @@
  * Reference") step by step, in its order; the conventions VMsucceed,
  * VMfailInvalid and VMfailValid are 31.2.
  *
- * Model choices the SDM leaves open are in docs/vmx-choices.md.  VM
- * entry itself (what VMLAUNCH/VMRESUME do once their own checks pass) is
- * the next issue: it ends the run with a "not modelled" report.
+ * Model choices the SDM leaves open are in docs/vmx-choices.md.  What
+ * VMLAUNCH/VMRESUME do once their own checks pass is VM entry
+ * (vmentry.c).
  */
 #include <string.h>
 
