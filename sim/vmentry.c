@@ -62,6 +62,43 @@ static void explain(vmxsim *m, const vx_entry_failure *f)
     }
 }
 
+/* Controls and guest states whose effects the model does not implement
+ * yet: entering with them would run the guest wrongly, so VM entry says
+ * so instead.  NULL when everything enabled is modelled. */
+static const char *unmodelled_feature(vx_vmcs *v)
+{
+    uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
+    uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
+    uint32_t proc2 = (proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)get(v, VX_ENC_secondary_vm_exec_control) : 0;
+    static const struct { int which; uint32_t bit; const char *what; } table[] = {
+        {0, PIN_PREEMPTION_TIMER, "the VMX-preemption timer (it needs the cycle model)"},
+        {0, PIN_POSTED_INTR, "posted-interrupt processing"},
+        {1, PROC_INTR_WINDOW_EXITING, "interrupt-window exiting"},
+        {1, PROC_NMI_WINDOW_EXITING, "NMI-window exiting"},
+        {1, PROC_MONITOR_TRAP_FLAG, "the monitor trap flag"},
+        {1, PROC_USE_TPR_SHADOW, "the TPR shadow"},
+        {2, PROC2_VIRT_APIC_ACCESSES, "APIC-access virtualization"},
+        {2, PROC2_ENABLE_EPT, "EPT (two-level address translation)"},
+        {2, PROC2_VIRT_X2APIC_MODE, "x2APIC virtualization"},
+        {2, PROC2_APIC_REG_VIRT, "APIC-register virtualization"},
+        {2, PROC2_VIRT_INTR_DELIVERY, "virtual-interrupt delivery"},
+        {2, PROC2_VMCS_SHADOWING, "VMCS shadowing"},
+        {2, PROC2_ENABLE_PML, "page-modification logging"},
+        {2, PROC2_EPT_VE, "EPT-violation #VE"},
+        {2, PROC2_MODE_BASED_EPT_EXEC, "mode-based execute control for EPT"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        uint32_t ctl = table[i].which == 0 ? pin : table[i].which == 1 ? proc : proc2;
+        if (ctl & table[i].bit) return table[i].what;
+    }
+    if (get(v, VX_ENC_guest_activity_state) != ACTIVITY_ACTIVE)
+        return "a guest activity state other than active";
+    if (get(v, VX_ENC_guest_pending_dbg_exceptions))
+        return "pending debug exceptions on VM entry";
+    if (get(v, VX_ENC_guest_rflags) & RFLAGS_VM) return "virtual-8086 guests";
+    return NULL;
+}
+
 /* 27.3.2: load the guest state. */
 static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
 {
@@ -208,6 +245,11 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
         trace_check_failure(m, &f, "entry_failure");
         explain(m, &f);
         return entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
+    }
+    const char *missing = unmodelled_feature(v);
+    if (missing) {
+        vx_not_modelled(m, "VM entry with %s", missing);
+        return VX_STOP;
     }
     if (load_guest_state(m, v, pdpte) < 0) {
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);

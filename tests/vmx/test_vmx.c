@@ -595,6 +595,20 @@ START_TEST(vmentry_check_failures)
 }
 END_TEST
 
+/* A control whose effect is not modelled yet stops the run at VM entry
+ * with a report that names it, rather than running the guest wrongly. */
+START_TEST(unmodelled_control)
+{
+    vmxsim_result res;
+    json_t *ev;
+    ck_assert_msg(vx_test_run("guest_mtf.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
+    ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4, "%s", res.message);
+    ck_assert_str_eq(res.message, "not modelled: VM entry with the monitor trap flag");
+    ck_assert_int_eq(vx_test_count(ev, "vmexit", NULL), 0);
+    json_decref(ev);
+}
+END_TEST
+
 /* The VM exits of a run: basic reason, entry-failure bit and
  * qualification of each, in order. */
 typedef struct exp_exit {
@@ -926,6 +940,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_instruction_exits);
     tcase_add_test(tc, guest_control_exits);
     tcase_add_test(tc, guest_entry_failures);
+    tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
