@@ -10,7 +10,10 @@
  *      IA32_FEATURE_CONTROL (27.4): reason 34, qualification 1 (the
  *      failing entry);
  * then a good entry, and the guest's VMCALL exits (18).  guest.inc
- * launches again after each failure (the VMCS stays clear).
+ * launches again after each failure (the VMCS stays clear).  Then, with
+ * the VMCS launched by that entry: VMLAUNCH fails with error 4 (VMLAUNCH
+ * with non-clear VMCS); after VMXOFF, VMXON and VMPTRLD of the same VMCS
+ * (not cleared), VMRESUME fails with error 6 (VMRESUME after VMXOFF).
  */
 #include "common.inc"
 
@@ -48,6 +51,18 @@ at_exit:
 3:      ret
 
 finish:
+        CHECK_BEGIN
+        VMX_FAILVALID 4, vmlaunch
+        CHECK_BEGIN
+        VMX_OK vmxoff
+        PTR vmxon_region
+        CHECK_BEGIN
+        VMX_OK vmxon ptr(%rip)
+        PTR vmcs1
+        CHECK_BEGIN
+        VMX_OK vmptrld ptr(%rip)
+        CHECK_BEGIN
+        VMX_FAILVALID 6, vmresume
         ret
 
         .balign 16

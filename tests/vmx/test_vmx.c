@@ -680,6 +680,11 @@ START_TEST(guest_entry_failures)
     for (int cpu = 0; cpu < 2; cpu++) {
         json_t *ev = run_pass("guest_fail.elf", cpu ? "minimal" : NULL, NULL);
         check_exits(ev, x, N(x));
+        /* Errors 4 and 6 from a VMCS that a VM entry really launched. */
+        const json_t *l = vx_test_find(ev, "vmx", "vmlaunch", 4);
+        ck_assert_msg(l && vx_test_u64(l, "error", 0) == 4, "%s", l ? dump(l) : "missing");
+        const json_t *r = vx_test_find(ev, "vmx", "vmresume", 0);
+        ck_assert_msg(r && vx_test_u64(r, "error", 0) == 6, "%s", r ? dump(r) : "missing");
         static const char *const checks[] = {"guest_cs_type", "guest_link_revision"};
         for (int k = 0; k < 2; k++) {
             const json_t *e = vx_test_find(ev, "vmentry", NULL, k);
