@@ -344,6 +344,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x);
 int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count, int exiting);
 void vx_guest_segs_from_vmcs(vx_vmcs *v, vx_seg s[VX_NSEGS]);
 void vx_write_dtr(vmxsim *m, int reg, uint64_t base, uint32_t limit);
+void vx_load_sysenter(vmxsim *m, uint64_t cs, uint64_t esp, uint64_t eip);
 /* insn.c helpers shared with nonroot.c. */
 int vx_io_allowed(vmxsim *m);
 int vx_io_size(const vx_insn *in);

@@ -16,10 +16,6 @@
 
 static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
 
-/* CR0 bits VM entry never changes (27.3.2.1); the same set as VM exit. */
-#define CR0_KEPT (0xFFFFFFFF00000000ull | CR0_ET | CR0_NW | CR0_CD | \
-                  0x1FF80000ull | (1ull << 17) | 0xFFC0ull)
-
 static int read_phys(void *ctx, uint64_t pa, void *buf, size_t len)
 {
     vmxsim *m = ctx;
@@ -104,7 +100,7 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
 {
     uint32_t entc = (uint32_t)get(v, VX_ENC_vm_entry_controls);
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
-    cr0 = (cr0 & CR0_KEPT) | (get(v, VX_ENC_guest_cr0) & ~CR0_KEPT);
+    cr0 = (cr0 & VMX_CR0_UNCHANGED) | (get(v, VX_ENC_guest_cr0) & ~VMX_CR0_UNCHANGED);
     vx_set_reg(m, UC_X86_REG_CR0, cr0);
     vx_set_reg(m, UC_X86_REG_CR4, get(v, VX_ENC_guest_cr4));
     vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_guest_cr3));
@@ -112,9 +108,8 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
         vx_set_reg(m, UC_X86_REG_DR7, get(v, VX_ENC_guest_dr7));
         m->debugctl = get(v, VX_ENC_guest_ia32_debugctl);
     }
-    vx_msr_set(m, VX_MSR_SYSENTER_CS, get(v, VX_ENC_guest_sysenter_cs) & 0xFFFFFFFF);
-    vx_msr_set(m, VX_MSR_SYSENTER_ESP, get(v, VX_ENC_guest_sysenter_esp));
-    vx_msr_set(m, VX_MSR_SYSENTER_EIP, get(v, VX_ENC_guest_sysenter_eip));
+    vx_load_sysenter(m, get(v, VX_ENC_guest_sysenter_cs), get(v, VX_ENC_guest_sysenter_esp),
+                     get(v, VX_ENC_guest_sysenter_eip));
     if (entc & ENTRY_LOAD_PAT) m->pat = get(v, VX_ENC_guest_ia32_pat);
     uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
     if (entc & ENTRY_LOAD_EFER) {

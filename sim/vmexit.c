@@ -11,11 +11,6 @@
 #include "machine.h"
 #include "../vmcs/controls.h"
 
-/* CR0 bits that VM entry and VM exit never change: ET, NW, CD and the
- * reserved bits 15:6, 17, 28:19 (27.3.2.1, 28.5.1); bits 63:32 too. */
-#define CR0_UNCHANGED (0xFFFFFFFF00000000ull | CR0_ET | CR0_NW | CR0_CD | \
-                       0x1FF80000ull | (1ull << 17) | 0xFFC0ull)
-
 static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
 static void put(vx_vmcs *v, uint32_t enc, uint64_t val) { vx_vmcs_put(v, enc, val); }
 
@@ -50,6 +45,15 @@ static void read_dtr(vmxsim *m, int reg, uint64_t *base, uint32_t *limit)
     uc_reg_read(m->uc, reg, &r);
     *base = r.base;
     *limit = r.limit;
+}
+
+/* IA32_SYSENTER_CS (32 bits), _ESP and _EIP, as VM entry and VM exit
+ * load them (27.3.2.1, 28.5.1). */
+void vx_load_sysenter(vmxsim *m, uint64_t cs, uint64_t esp, uint64_t eip)
+{
+    vx_msr_set(m, VX_MSR_SYSENTER_CS, cs & 0xFFFFFFFF);
+    vx_msr_set(m, VX_MSR_SYSENTER_ESP, esp);
+    vx_msr_set(m, VX_MSR_SYSENTER_EIP, eip);
 }
 
 void vx_write_dtr(vmxsim *m, int reg, uint64_t base, uint32_t limit)
@@ -170,7 +174,7 @@ static int load_host_state(vmxsim *m, vx_vmcs *v)
 
     /* 28.5.1: control registers, debug registers, MSRs. */
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
-    cr0 = (cr0 & CR0_UNCHANGED) | (get(v, VX_ENC_host_cr0) & ~CR0_UNCHANGED);
+    cr0 = (cr0 & VMX_CR0_UNCHANGED) | (get(v, VX_ENC_host_cr0) & ~VMX_CR0_UNCHANGED);
     uint64_t cr4 = get(v, VX_ENC_host_cr4);
     if (host64) cr4 |= CR4_PAE;
     else cr4 &= ~CR4_PCIDE;
@@ -179,9 +183,8 @@ static int load_host_state(vmxsim *m, vx_vmcs *v)
     vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_host_cr3));
     vx_set_reg(m, UC_X86_REG_DR7, 0x400);
     m->debugctl = 0;
-    vx_msr_set(m, VX_MSR_SYSENTER_CS, get(v, VX_ENC_host_ia32_sysenter_cs) & 0xFFFFFFFF);
-    vx_msr_set(m, VX_MSR_SYSENTER_ESP, get(v, VX_ENC_host_ia32_sysenter_esp));
-    vx_msr_set(m, VX_MSR_SYSENTER_EIP, get(v, VX_ENC_host_ia32_sysenter_eip));
+    vx_load_sysenter(m, get(v, VX_ENC_host_ia32_sysenter_cs), get(v, VX_ENC_host_ia32_sysenter_esp),
+                     get(v, VX_ENC_host_ia32_sysenter_eip));
     if (exitc & EXIT_LOAD_PAT) m->pat = get(v, VX_ENC_host_ia32_pat);
     uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
     if (exitc & EXIT_LOAD_EFER) {

@@ -121,6 +121,11 @@ enum { INTR_TYPE_EXT_INTR = 0, INTR_TYPE_NMI = 2, INTR_TYPE_HW_EXCEPTION = 3,
 enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2,
        ACTIVITY_WAIT_SIPI = 3 };
 
+/* CR0 bits that VM entry and VM exit never change: ET, NW, CD, the
+ * reserved bits 15:6, 17, 28:19 and 63:32 (27.3.2.1, 28.5.1). */
+#define VMX_CR0_UNCHANGED (0xFFFFFFFF00000000ull | (1ull << 4) | (1ull << 29) | (1ull << 30) | \
+                           0x1FF80000ull | (1ull << 17) | 0xFFC0ull)
+
 /* Exit reason: basic reason 15:0, VM-entry failure 31 (Table 25-18). */
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 
