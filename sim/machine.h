@@ -337,6 +337,11 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                          uint32_t idt_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
 
+/* exitinfo.c: the exit qualification (NULL where it has no fields) and
+ * the instruction information decoded into named fields, for traces. */
+json_t *vx_exit_qualification_fields(unsigned reason, uint64_t qual);
+json_t *vx_exit_instruction_info_fields(unsigned reason, uint32_t info);
+
 /* vmexit.c: a VM exit (or a VM-entry failure exit, 27.8) to the host
  * state of the current VMCS; -1 if the run ended (VMX abort, error). */
 int vx_vmexit(vmxsim *m, const vx_exit *x);

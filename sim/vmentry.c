@@ -27,7 +27,7 @@ static int read_phys(void *ctx, uint64_t pa, void *buf, size_t len)
 static void trace_check_failure(vmxsim *m, const vx_entry_failure *f, const char *outcome)
 {
     if (!vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) return;
-    json_t *ev = vx_ev_new(m, "vmentry");
+    json_t *ev = vx_ev_new(m, "vm_entry_failed");
     json_object_set_new(ev, "outcome", json_string(outcome));
     json_object_set_new(ev, "check", json_string(vx_check_name(f->check)));
     json_object_set_new(ev, "sdm", json_string(vx_check_sdm(f->check)));
@@ -146,8 +146,7 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
 static void trace_entry(vmxsim *m, vx_vmcs *v, int resume)
 {
     if (!vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) return;
-    json_t *ev = vx_ev_new(m, "vmentry");
-    json_object_set_new(ev, "outcome", json_string("entered"));
+    json_t *ev = vx_ev_new(m, "vm_entry");
     json_object_set_new(ev, "instruction", json_string(resume ? "vmresume" : "vmlaunch"));
     json_object_set_new(ev, "guest_rip", vx_json_hex(get(v, VX_ENC_guest_rip)));
     json_object_set_new(ev, "guest_rsp", vx_json_hex(get(v, VX_ENC_guest_rsp)));
@@ -155,6 +154,18 @@ static void trace_entry(vmxsim *m, vx_vmcs *v, int resume)
     json_object_set_new(ev, "guest_cr4", vx_json_hex(get(v, VX_ENC_guest_cr4)));
     json_object_set_new(ev, "ia32e_mode_guest",
                         json_boolean(get(v, VX_ENC_vm_entry_controls) & ENTRY_IA32E_MODE_GUEST));
+    /* The event VM entry injects (27.6), if any. */
+    uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
+    if (info & INTR_INFO_VALID) {
+        json_t *inj = json_object();
+        json_object_set_new(inj, "intr_info", vx_json_hex(info));
+        json_object_set_new(inj, "type", json_integer(INTR_INFO_TYPE(info)));
+        json_object_set_new(inj, "vector", json_integer(INTR_INFO_VECTOR(info)));
+        if (info & INTR_INFO_DELIVER_CODE)
+            json_object_set_new(inj, "error_code",
+                                vx_json_hex(get(v, VX_ENC_vm_entry_exception_error_code)));
+        json_object_set_new(ev, "injected", inj);
+    }
     vx_ev_emit(m, VMXSIM_EV_VMENTRY, ev);
 }
 
@@ -167,15 +178,6 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
 {
     unsigned type = INTR_INFO_TYPE(info), vector = INTR_INFO_VECTOR(info);
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-    if (vx_ev_wanted(m, VMXSIM_EV_VMENTRY)) {
-        json_t *ev = vx_ev_new(m, "inject");
-        json_object_set_new(ev, "type", json_integer(type));
-        json_object_set_new(ev, "vector", json_integer(vector));
-        if (info & INTR_INFO_DELIVER_CODE)
-            json_object_set_new(ev, "error_code",
-                                vx_json_hex(get(v, VX_ENC_vm_entry_exception_error_code)));
-        vx_ev_emit(m, VMXSIM_EV_VMENTRY, ev);
-    }
     if (type == INTR_TYPE_OTHER) {
         vx_not_modelled(m, "injection of event type 7 (pending MTF VM exit)");
         return VX_STOP;

@@ -234,22 +234,35 @@ static void vmx_abort(vmxsim *m, vx_vmcs *v, int indicator)
                "VMX abort (indicator %d): the processor shuts down", indicator);
 }
 
+/* The vm_exit event; field names follow KVM's kvm_exit and
+ * kvm_nested_vmexit tracepoints where they have a counterpart
+ * (exit_reason, guest_rip, intr_info, error_code). */
 static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
 {
     if (!vx_ev_wanted(m, VMXSIM_EV_VMEXIT)) return;
     unsigned basic = x->reason & 0xFFFF;
-    json_t *ev = vx_ev_new(m, "vmexit");
-    json_object_set_new(ev, "reason", json_integer(basic));
+    json_t *ev = vx_ev_new(m, "vm_exit");
+    json_object_set_new(ev, "exit_reason", json_integer(basic));
     json_object_set_new(ev, "name", json_string(vx_exit_reason_name(basic)));
     if (x->reason & EXIT_REASON_ENTRY_FAILURE)
         json_object_set_new(ev, "entry_failure", json_true());
-    json_object_set_new(ev, "qualification", vx_json_hex(x->qual));
+    json_object_set_new(ev, "exit_qualification", vx_json_hex(x->qual));
+    json_t *q = vx_exit_qualification_fields(x->reason, x->qual);
+    if (q) json_object_set_new(ev, "qualification", q);
     if (!(x->reason & EXIT_REASON_ENTRY_FAILURE)) {
         json_object_set_new(ev, "guest_rip", vx_json_hex(x->guest_rip));
         if (x->insn_len) json_object_set_new(ev, "instruction_length", json_integer(x->insn_len));
-        if (x->insn_info) json_object_set_new(ev, "instruction_info", vx_json_hex(x->insn_info));
-        if (x->intr_info & INTR_INFO_VALID)
-            json_object_set_new(ev, "interruption_info", vx_json_hex(x->intr_info));
+        if (x->insn_info) {
+            json_object_set_new(ev, "instruction_info", vx_json_hex(x->insn_info));
+            json_object_set_new(ev, "instruction", vx_exit_instruction_info_fields(x->reason, x->insn_info));
+        }
+        if (x->intr_info & INTR_INFO_VALID) {
+            json_object_set_new(ev, "intr_info", vx_json_hex(x->intr_info));
+            if (x->intr_info & INTR_INFO_DELIVER_CODE)
+                json_object_set_new(ev, "error_code", vx_json_hex(x->intr_err));
+        }
+        if (x->idt_info & INTR_INFO_VALID)
+            json_object_set_new(ev, "idt_vectoring_info", vx_json_hex(x->idt_info));
     }
     json_object_set_new(ev, "host_rip", vx_json_hex(get(v, VX_ENC_host_rip)));
     vx_ev_emit(m, VMXSIM_EV_VMEXIT, ev);

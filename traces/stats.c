@@ -71,10 +71,10 @@ int vx_trace_stats(const char *path, FILE *out, char *err, size_t errlen)
                             (long long)json_integer_value(e));
             else snprintf(key, sizeof key, "%s %s", nm ? nm : "?", oc ? oc : "?");
             count(vmx, key);
-        } else if (!strcmp(k, "vmexit")) {
+        } else if (!strcmp(k, "vm_exit")) {
             char key[64];
             const char *nm = json_string_value(json_object_get(ev, "name"));
-            snprintf(key, sizeof key, "%lld %s", (long long)json_integer_value(json_object_get(ev, "reason")),
+            snprintf(key, sizeof key, "%lld %s", (long long)json_integer_value(json_object_get(ev, "exit_reason")),
                      nm ? nm : "?");
             count(exits, key);
         } else if (!strcmp(k, "end")) {

@@ -566,7 +566,7 @@ START_TEST(vmlaunch_checks)
 END_TEST
 
 /* VM entry's checks before any state is loaded (27.2): the first rule
- * that fails is named in a "vmentry" event, and the instruction fails
+ * that fails is named in a "vm_entry_failed" event, and the instruction fails
  * with VMfailValid 7 (controls) or 8 (host state); the VMCS stays clear. */
 START_TEST(vmentry_check_failures)
 {
@@ -581,15 +581,15 @@ START_TEST(vmentry_check_failures)
             ck_assert_msg(v && !strcmp(vx_test_str(v, "outcome"), "VMfailValid") &&
                           vx_test_u64(v, "error", 0) == (uint64_t)x[k].error,
                           "VMLAUNCH %d: %s", k, v ? dump(v) : "missing");
-            const json_t *e = vx_test_find(ev, "vmentry", NULL, k);
+            const json_t *e = vx_test_find(ev, "vm_entry_failed", NULL, k);
             ck_assert_msg(e && !strcmp(vx_test_str(e, "outcome"), "VMfailValid") &&
                           !strcmp(vx_test_str(e, "check"), x[k].check),
                           "vmentry %d: %s", k, e ? dump(e) : "missing");
         }
         const json_t *r = vx_test_find(ev, "vmx", "vmresume", 0);
         ck_assert_msg(r && vx_test_u64(r, "error", 0) == 5, "VMRESUME: %s", r ? dump(r) : "missing");
-        ck_assert_int_eq(vx_test_count(ev, "vmentry", NULL), 2);
-        ck_assert_int_eq(vx_test_count(ev, "vmexit", NULL), 0);
+        ck_assert_int_eq(vx_test_count(ev, "vm_entry_failed", NULL), 2);
+        ck_assert_int_eq(vx_test_count(ev, "vm_exit", NULL), 0);
         json_decref(ev);
     }
 }
@@ -604,7 +604,7 @@ START_TEST(unmodelled_control)
     ck_assert_msg(vx_test_run("guest_mtf.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
     ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4, "%s", res.message);
     ck_assert_str_eq(res.message, "not modelled: VM entry with the monitor trap flag");
-    ck_assert_int_eq(vx_test_count(ev, "vmexit", NULL), 0);
+    ck_assert_int_eq(vx_test_count(ev, "vm_exit", NULL), 0);
     json_decref(ev);
 }
 END_TEST
@@ -622,12 +622,12 @@ static void check_exits(json_t *events, const exp_exit *x, size_t n)
     size_t i, k = 0;
     json_t *ev;
     json_array_foreach(events, i, ev) {
-        if (strcmp(vx_test_str(ev, "event"), "vmexit")) continue;
+        if (strcmp(vx_test_str(ev, "event"), "vm_exit")) continue;
         const char *d = dump(ev);
         ck_assert_msg(k < n, "more VM exits than the %zu expected: %s", n, d);
-        ck_assert_msg(vx_test_u64(ev, "reason", NONE) == x[k].reason &&
+        ck_assert_msg(vx_test_u64(ev, "exit_reason", NONE) == x[k].reason &&
                       json_is_true(json_object_get(ev, "entry_failure")) == x[k].entry_failure &&
-                      vx_test_u64(ev, "qualification", NONE) == x[k].qual,
+                      vx_test_u64(ev, "exit_qualification", NONE) == x[k].qual,
                       "VM exit %zu: expected reason %u (entry failure %d), qualification 0x%llx: %s",
                       k, x[k].reason, x[k].entry_failure, (unsigned long long)x[k].qual, d);
         k++;
@@ -645,10 +645,10 @@ START_TEST(guest_instruction_exits)
     for (int cpu = 0; cpu < 2; cpu++) {
         json_t *ev = run_pass("guest_exits.elf", cpu ? "minimal" : NULL, NULL);
         check_exits(ev, x, N(x));
-        const json_t *bp = vx_test_find(ev, "vmexit", "EXCEPTION_NMI", 0);
-        ck_assert_msg(vx_test_u64(bp, "interruption_info", 0) == 0x80000603 &&
+        const json_t *bp = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", 0);
+        ck_assert_msg(vx_test_u64(bp, "intr_info", 0) == 0x80000603 &&
                       vx_test_u64(bp, "instruction_length", 0) == 1, "%s", dump(bp));
-        ck_assert_int_eq(vx_test_count(ev, "vmentry", NULL), 6);
+        ck_assert_int_eq(vx_test_count(ev, "vm_entry", NULL), 6);
         json_decref(ev);
     }
 }
@@ -664,7 +664,7 @@ START_TEST(guest_control_exits)
     };
     json_t *ev = run_pass("guest_controls.elf", NULL, NULL);
     check_exits(ev, x, N(x));
-    const json_t *sgdt = vx_test_find(ev, "vmexit", "GDTR_IDTR", 0);
+    const json_t *sgdt = vx_test_find(ev, "vm_exit", "GDTR_IDTR", 0);
     ck_assert_msg(vx_test_u64(sgdt, "instruction_info", 0) == 0x1c18100, "%s", dump(sgdt));
     json_decref(ev);
 }
@@ -687,7 +687,7 @@ START_TEST(guest_entry_failures)
         ck_assert_msg(r && vx_test_u64(r, "error", 0) == 6, "%s", r ? dump(r) : "missing");
         static const char *const checks[] = {"guest_cs_type", "guest_link_revision"};
         for (int k = 0; k < 2; k++) {
-            const json_t *e = vx_test_find(ev, "vmentry", NULL, k);
+            const json_t *e = vx_test_find(ev, "vm_entry_failed", NULL, k);
             ck_assert_msg(e && !strcmp(vx_test_str(e, "outcome"), "entry_failure") &&
                           !strcmp(vx_test_str(e, "check"), checks[k]), "%s", e ? dump(e) : "missing");
         }
