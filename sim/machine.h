@@ -22,6 +22,7 @@
 #include "../traces/trace.h"
 #include "../vmcs/profile.h"
 #include "../vmcs/vmcs.h"
+#include "../vmcs/controls.h"
 
 #define VX_DEFAULT_MEM (256ull << 20)
 #define VX_NO_VMCS UINT64_MAX /* current-VMCS pointer when none: all ones */
@@ -53,7 +54,6 @@ enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW };
  * bit 16 = unusable.  Indexed like the VMCS's segment fields. */
 enum { VX_SEG_ES, VX_SEG_CS, VX_SEG_SS, VX_SEG_DS, VX_SEG_FS, VX_SEG_GS,
        VX_SEG_LDTR, VX_SEG_TR, VX_NSEGS };
-#define VX_AR_UNUSABLE (1u << 16)
 typedef struct vx_seg {
     uint16_t sel;
     uint64_t base;

@@ -22,14 +22,14 @@ static uint32_t proc_ctls(vx_vmcs *v) { return (uint32_t)get(v, VX_ENC_cpu_based
  * them (25.6.2). */
 static uint32_t proc2_ctls(vx_vmcs *v)
 {
-    if (!(proc_ctls(v) & PROC_SECONDARY_CONTROLS)) return 0;
+    if (!(proc_ctls(v) & VX_PROC_SECONDARY)) return 0;
     return (uint32_t)get(v, VX_ENC_secondary_vm_exec_control);
 }
 
 int vx_nonroot_unrestricted(vmxsim *m)
 {
     vx_vmcs *v = vx_current_vmcs(m);
-    return m->vmx_nonroot && v && (proc2_ctls(v) & PROC2_UNRESTRICTED_GUEST);
+    return m->vmx_nonroot && v && (proc2_ctls(v) & VX_PROC2_UNRESTRICTED);
 }
 
 /* Carry out a VM exit caused by instruction `in` (fault-like: the guest
@@ -115,7 +115,7 @@ static vx_action vmx_insn_exit(vmxsim *m, const vx_insn *in)
  * C0000000H-C0001FFFH; any other MSR always exits. */
 static int msr_exits(vmxsim *m, vx_vmcs *v, uint32_t msr, int write)
 {
-    if (!(proc_ctls(v) & PROC_USE_MSR_BITMAPS)) return 1;
+    if (!(proc_ctls(v) & VX_PROC_MSR_BITMAPS)) return 1;
     uint64_t off;
     if (msr <= 0x1FFF) off = 0;
     else if (msr >= 0xC0000000u && msr <= 0xC0001FFFu) off = 0x400;
@@ -132,7 +132,7 @@ static int msr_exits(vmxsim *m, vx_vmcs *v, uint32_t msr, int write)
 static int io_exits(vmxsim *m, vx_vmcs *v, uint16_t port, int size)
 {
     uint32_t proc = proc_ctls(v);
-    if (!(proc & PROC_USE_IO_BITMAPS)) return (proc & PROC_UNCOND_IO_EXITING) != 0;
+    if (!(proc & VX_PROC_IO_BITMAPS)) return (proc & VX_PROC_UNCOND_IO) != 0;
     if ((uint32_t)port + (uint32_t)size > 0x10000) return 1;
     for (int i = 0; i < size; i++) {
         uint16_t p = (uint16_t)(port + i);
@@ -213,7 +213,7 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
     vx_exit x = {0};
     switch (in->op) {
     case VX_OP_INVLPG:
-        if (!cpl0 || !(proc & PROC_INVLPG_EXITING)) return 0;
+        if (!cpl0 || !(proc & VX_PROC_INVLPG_EXITING)) return 0;
         x.reason = VX_EXIT_INVLPG;
         x.qual = operand_linear(m, in);
         break;
@@ -222,22 +222,22 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         x.reason = VX_EXIT_INVD;
         break;
     case VX_OP_WBINVD:
-        if (!cpl0 || !(proc2 & PROC2_WBINVD_EXITING)) return 0;
+        if (!cpl0 || !(proc2 & VX_PROC2_WBINVD_EXITING)) return 0;
         x.reason = VX_EXIT_WBINVD;
         break;
     case VX_OP_PAUSE:
-        if (proc & PROC_PAUSE_EXITING) {
+        if (proc & VX_PROC_PAUSE_EXITING) {
             x.reason = VX_EXIT_PAUSE_INSTRUCTION;
             break;
         }
-        if ((proc2 & PROC2_PAUSE_LOOP_EXITING) && cpl0) {
+        if ((proc2 & VX_PROC2_PLE) && cpl0) {
             vx_not_modelled(m, "PAUSE-loop exiting (needs the cycle model)");
             *act = VX_STOP;
             return 1;
         }
         return 0;
     case VX_OP_MWAIT: case VX_OP_MONITOR: {
-        uint32_t ctl = in->op == VX_OP_MWAIT ? PROC_MWAIT_EXITING : PROC_MONITOR_EXITING;
+        uint32_t ctl = in->op == VX_OP_MWAIT ? VX_PROC_MWAIT_EXITING : VX_PROC_MONITOR_EXITING;
         if (!cpl0) return 0;
         if (!(proc & ctl)) {
             vx_not_modelled(m, "%s in a guest without its exiting control", vx_op_name(in->op));
@@ -248,7 +248,7 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         break;
     }
     case VX_OP_RDPMC:
-        if (!(proc & PROC_RDPMC_EXITING)) return 0;
+        if (!(proc & VX_PROC_RDPMC_EXITING)) return 0;
         if (!cpl0 && !(vx_reg(m, UC_X86_REG_CR4) & (1ull << 8))) return 0; /* CR4.PCE */
         x.reason = VX_EXIT_RDPMC;
         break;
@@ -257,7 +257,7 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         x.reason = VX_EXIT_XSETBV;
         break;
     case VX_OP_MOV_TO_DR: case VX_OP_MOV_FROM_DR:
-        if (!cpl0 || !(proc & PROC_MOV_DR_EXITING)) return 0;
+        if (!cpl0 || !(proc & VX_PROC_MOV_DR_EXITING)) return 0;
         /* Exit qualification for MOV DR (Table 28-4): 2:0 the debug
          * register, 4 direction (1 = MOV from DR), 11:8 the register. */
         x.reason = VX_EXIT_DR_ACCESS;
@@ -265,14 +265,14 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
                  (uint64_t)(in->rm.reg & 15) << 8;
         break;
     case VX_OP_SGDT: case VX_OP_SIDT: case VX_OP_LGDT: case VX_OP_LIDT:
-        if (!(proc2 & PROC2_DESC_TABLE_EXITING) || !in->rm.is_mem) return 0;
+        if (!(proc2 & VX_PROC2_DESC_TABLE) || !in->rm.is_mem) return 0;
         if ((in->op == VX_OP_LGDT || in->op == VX_OP_LIDT) && !cpl0) return 0;
         x.reason = VX_EXIT_GDTR_IDTR;
         x.insn_info = desc_table_info(in, in->op == VX_OP_SGDT ? 0 : in->op == VX_OP_SIDT ? 1
                                           : in->op == VX_OP_LGDT ? 2 : 3, &x.qual);
         break;
     case VX_OP_SLDT: case VX_OP_STR: case VX_OP_LLDT: case VX_OP_LTR:
-        if (!(proc2 & PROC2_DESC_TABLE_EXITING)) return 0;
+        if (!(proc2 & VX_PROC2_DESC_TABLE)) return 0;
         if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE)) return 0; /* #UD in real mode */
         if ((in->op == VX_OP_LLDT || in->op == VX_OP_LTR) && !cpl0) return 0;
         x.reason = VX_EXIT_LDTR_TR;
@@ -280,15 +280,15 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
                                           : in->op == VX_OP_LLDT ? 2 : 3, &x.qual);
         break;
     case VX_OP_RDRAND: case VX_OP_RDSEED: {
-        uint32_t ctl = in->op == VX_OP_RDRAND ? PROC2_RDRAND_EXITING : PROC2_RDSEED_EXITING;
+        uint32_t ctl = in->op == VX_OP_RDRAND ? VX_PROC2_RDRAND_EXITING : VX_PROC2_RDSEED_EXITING;
         if (!(proc2 & ctl)) return 0;
         x.reason = in->op == VX_OP_RDRAND ? VX_EXIT_RDRAND : VX_EXIT_RDSEED;
         x.insn_info = rand_info(in);
         break;
     }
     case VX_OP_INVPCID:
-        if (!(proc2 & PROC2_ENABLE_INVPCID)) { *act = vx_raise_ud(m); return 1; }
-        if (!cpl0 || !(proc & PROC_INVLPG_EXITING)) return 0;
+        if (!(proc2 & VX_PROC2_INVPCID)) { *act = vx_raise_ud(m); return 1; }
+        if (!cpl0 || !(proc & VX_PROC_INVLPG_EXITING)) return 0;
         x.reason = VX_EXIT_INVPCID;
         x.insn_info = insn_info(in, -1, in->modrm_reg, &x.qual);
         break;
@@ -314,16 +314,16 @@ int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
         a = simple_exit(m, in, VX_EXIT_GETSEC, 0);
         break;
     case VX_OP_HLT:
-        if (vx_cpl(m) > 0 || !(proc & PROC_HLT_EXITING)) return 0;
+        if (vx_cpl(m) > 0 || !(proc & VX_PROC_HLT_EXITING)) return 0;
         a = simple_exit(m, in, VX_EXIT_HLT, 0);
         break;
     case VX_OP_RDTSCP:
         /* RDTSCP is #UD unless "enable RDTSCP" is 1 (26.3). */
-        if (!(proc2 & PROC2_ENABLE_RDTSCP)) { *act = vx_raise_ud(m); return 1; }
+        if (!(proc2 & VX_PROC2_RDTSCP)) { *act = vx_raise_ud(m); return 1; }
         /* fall through */
     case VX_OP_RDTSC:
         if ((vx_reg(m, UC_X86_REG_CR4) & CR4_TSD) && vx_cpl(m) > 0) return 0;
-        if (!(proc & PROC_RDTSC_EXITING)) return 0;
+        if (!(proc & VX_PROC_RDTSC_EXITING)) return 0;
         a = simple_exit(m, in, in->op == VX_OP_RDTSC ? VX_EXIT_RDTSC : VX_EXIT_RDTSCP, 0);
         break;
     case VX_OP_RDMSR: case VX_OP_WRMSR:
@@ -338,17 +338,22 @@ int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
         if (a == VX_NEXT) return 0;
         break;
     }
+    case VX_OP_VMCALL:
+        /* VMCALL exits in every mode (its pseudo-code, 31.3, has no
+         * mode check before the VM exit). */
+        a = vmx_insn_exit(m, in);
+        break;
     case VX_OP_VMXON: case VX_OP_VMXOFF: case VX_OP_VMCLEAR: case VX_OP_VMPTRLD:
     case VX_OP_VMPTRST: case VX_OP_VMREAD: case VX_OP_VMWRITE: case VX_OP_VMLAUNCH:
-    case VX_OP_VMRESUME: case VX_OP_VMCALL: case VX_OP_INVEPT: case VX_OP_INVVPID:
+    case VX_OP_VMRESUME: case VX_OP_INVEPT: case VX_OP_INVVPID:
         /* #UD in real, virtual-8086 and compatibility mode comes first
          * (each instruction's pseudo-code, 31.3): vmx.c decides those. */
         if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE) ||
             (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_VM) ||
             (vx_in_long_mode(m) && vx_code_mode(m) != 64))
             return 0;
-        if ((in->op == VX_OP_INVEPT && !(proc2 & PROC2_ENABLE_EPT)) ||
-            (in->op == VX_OP_INVVPID && !(proc2 & PROC2_ENABLE_VPID)))
+        if ((in->op == VX_OP_INVEPT && !(proc2 & VX_PROC2_EPT)) ||
+            (in->op == VX_OP_INVVPID && !(proc2 & VX_PROC2_VPID)))
             return 0;
         a = vmx_insn_exit(m, in);
         break;
@@ -375,12 +380,12 @@ int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_a
     vx_vmcs *v = vx_current_vmcs(m);
     if (!v) return 0;
     uint32_t proc = proc_ctls(v);
-    if ((cr == 3 && (proc & PROC_CR3_STORE_EXITING)) ||
-        (cr == 8 && (proc & PROC_CR8_STORE_EXITING))) {
+    if ((cr == 3 && (proc & VX_PROC_CR3_STORE_EXITING)) ||
+        (cr == 8 && (proc & VX_PROC_CR8_STORE_EXITING))) {
         *act = cr_exit(m, in, cr, 1);
         return 1;
     }
-    if (cr == 8 && (proc & PROC_USE_TPR_SHADOW)) {
+    if (cr == 8 && (proc & VX_PROC_TPR_SHADOW)) {
         vx_not_modelled(m, "MOV from CR8 with the TPR shadow");
         *act = VX_STOP;
         return 1;
@@ -411,7 +416,7 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
             uint64_t real = vx_reg(m, cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4);
             *val = (real & mask) | (*val & ~mask);
         }
-    } else if (cr == 3 && (proc & PROC_CR3_LOAD_EXITING)) {
+    } else if (cr == 3 && (proc & VX_PROC_CR3_LOAD_EXITING)) {
         /* No exit for a value among the first CR3-target-count targets. */
         static const uint32_t target[4] = {VX_ENC_cr3_target_value0, VX_ENC_cr3_target_value1,
                                            VX_ENC_cr3_target_value2, VX_ENC_cr3_target_value3};
@@ -419,9 +424,9 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
         exits = 1;
         for (uint64_t i = 0; i < n && i < 4; i++)
             if (get(v, target[i]) == *val) exits = 0;
-    } else if (cr == 8 && (proc & PROC_CR8_LOAD_EXITING)) {
+    } else if (cr == 8 && (proc & VX_PROC_CR8_LOAD_EXITING)) {
         exits = 1;
-    } else if (cr == 8 && (proc & PROC_USE_TPR_SHADOW)) {
+    } else if (cr == 8 && (proc & VX_PROC_TPR_SHADOW)) {
         vx_not_modelled(m, "MOV to CR8 with the TPR shadow");
         *act = VX_STOP;
         return 1;
@@ -435,8 +440,8 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
 uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc)
 {
     vx_vmcs *v = vx_current_vmcs(m);
-    if (!v || !(proc_ctls(v) & PROC_USE_TSC_OFFSETTING)) return tsc;
-    if (proc2_ctls(v) & PROC2_TSC_SCALING) {
+    if (!v || !(proc_ctls(v) & VX_PROC_TSC_OFFSET)) return tsc;
+    if (proc2_ctls(v) & VX_PROC2_TSC_SCALING) {
         /* TSC multiplier: a 64-bit fixed-point value with 48 fractional
          * bits (25.6.5). */
         unsigned __int128 p = (unsigned __int128)tsc * get(v, VX_ENC_tsc_multiplier);
@@ -468,13 +473,13 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
     /* INT3 and INTO are software exceptions, INT1 a privileged one; the
      * others hardware exceptions (Table 25-19).  INT n is never subject
      * to the bitmap (the caller does not ask). */
-    unsigned type = kind == VX_PEND_SWEXC ? INTR_TYPE_SW_EXCEPTION
-                  : kind == VX_PEND_PRIVSW ? INTR_TYPE_PRIV_SW_EXCEPTION
-                  : INTR_TYPE_HW_EXCEPTION;
+    unsigned type = kind == VX_PEND_SWEXC ? VX_INTR_TYPE_SW_XCPT
+                  : kind == VX_PEND_PRIVSW ? VX_INTR_TYPE_PRIV_SW_XCPT
+                  : VX_INTR_TYPE_HW_XCPT;
     vx_exit x = {0};
     x.reason = VX_EXIT_EXCEPTION_NMI;
-    x.intr_info = (uint32_t)vector | (type << 8) | INTR_INFO_VALID |
-                  (has_err ? INTR_INFO_DELIVER_CODE : 0);
+    x.intr_info = (uint32_t)vector | (type << 8) | VX_INTR_INFO_VALID |
+                  (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
     x.intr_err = has_err ? err : 0;
     if (vector == VX_PF) x.qual = cr2; /* CR2 itself is not written (28.1) */
     if (idt_info) {
@@ -498,6 +503,6 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
     vx_exit x = {0};
     x.reason = VX_EXIT_TRIPLE_FAULT;
     x.guest_rip = rip;
-    x.activity = ACTIVITY_SHUTDOWN;
+    x.activity = VX_ACTIVITY_SHUTDOWN;
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }

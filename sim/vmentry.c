@@ -8,11 +8,13 @@
  * checked are VM-entry failure exits (27.8): exit reason 33 (guest
  * state) or 34 (MSR loading) with bit 31 set, to the host state.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "machine.h"
 #include "../vmcs/controls.h"
 #include "../vmcs/entry_checks.h"
+#include "../ept/ept.h"
 
 static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
 
@@ -58,36 +60,82 @@ static void explain(vmxsim *m, const vx_entry_failure *f)
     }
 }
 
+static uint64_t phys_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
+
+/* EPT is modelled only as an identity map of RAM until two-level
+ * translation (issue 4): an EPT that maps RAM one to one with full
+ * access, without accessed/dirty flags (which the processor would
+ * write), gives the guest exactly what it would see. */
+static const char *ept_unmodelled(vmxsim *m, vx_vmcs *v, char *buf, size_t len)
+{
+    uint64_t eptp = get(v, VX_ENC_ept_pointer), where;
+    vx_physmem mem = {.read64 = phys_read64, .ctx = m};
+    if (eptp & (1u << 6)) return "EPT accessed and dirty flags";
+    if (vx_ept_identity(&mem, eptp, m->mem_size, m->prof.maxphyaddr, &where) < 0) {
+        snprintf(buf, len, "an EPT that does not map guest-physical 0x%llx to itself with "
+                           "read, write and execute access (two-level translation is issue 4)",
+                 (unsigned long long)where);
+        return buf;
+    }
+    return NULL;
+}
+
 /* Controls and guest states whose effects the model does not implement
  * yet: entering with them would run the guest wrongly, so VM entry says
  * so instead.  NULL when everything enabled is modelled. */
-static const char *unmodelled_feature(vx_vmcs *v)
+static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t len)
 {
     uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
-    uint32_t proc2 = (proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)get(v, VX_ENC_secondary_vm_exec_control) : 0;
+    uint32_t proc2 = (proc & VX_PROC_SECONDARY) ? (uint32_t)get(v, VX_ENC_secondary_vm_exec_control) : 0;
+    uint32_t entc = (uint32_t)get(v, VX_ENC_vm_entry_controls);
+    uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
     static const struct { int which; uint32_t bit; const char *what; } table[] = {
-        {0, PIN_PREEMPTION_TIMER, "the VMX-preemption timer (it needs the cycle model)"},
-        {0, PIN_POSTED_INTR, "posted-interrupt processing"},
-        {1, PROC_INTR_WINDOW_EXITING, "interrupt-window exiting"},
-        {1, PROC_NMI_WINDOW_EXITING, "NMI-window exiting"},
-        {1, PROC_MONITOR_TRAP_FLAG, "the monitor trap flag"},
-        {1, PROC_USE_TPR_SHADOW, "the TPR shadow"},
-        {2, PROC2_VIRT_APIC_ACCESSES, "APIC-access virtualization"},
-        {2, PROC2_ENABLE_EPT, "EPT (two-level address translation)"},
-        {2, PROC2_VIRT_X2APIC_MODE, "x2APIC virtualization"},
-        {2, PROC2_APIC_REG_VIRT, "APIC-register virtualization"},
-        {2, PROC2_VIRT_INTR_DELIVERY, "virtual-interrupt delivery"},
-        {2, PROC2_VMCS_SHADOWING, "VMCS shadowing"},
-        {2, PROC2_ENABLE_PML, "page-modification logging"},
-        {2, PROC2_EPT_VE, "EPT-violation #VE"},
-        {2, PROC2_MODE_BASED_EPT_EXEC, "mode-based execute control for EPT"},
+        {0, VX_PIN_PREEMPTION_TIMER, "the VMX-preemption timer (it needs the cycle model)"},
+        {0, VX_PIN_POSTED_INTR, "posted-interrupt processing"},
+        {1, VX_PROC_INTR_WINDOW, "interrupt-window exiting"},
+        {1, VX_PROC_NMI_WINDOW, "NMI-window exiting"},
+        {1, VX_PROC_MTF, "the monitor trap flag"},
+        {1, VX_PROC_TPR_SHADOW, "the TPR shadow"},
+        {1, VX_PROC_TERTIARY, "tertiary processor-based controls"},
+        {2, VX_PROC2_VIRT_APIC_ACCESS, "APIC-access virtualization"},
+        {2, VX_PROC2_X2APIC_MODE, "x2APIC virtualization"},
+        {2, VX_PROC2_APIC_REG_VIRT, "APIC-register virtualization"},
+        {2, VX_PROC2_VID, "virtual-interrupt delivery"},
+        {2, VX_PROC2_SHADOW_VMCS, "VMCS shadowing"},
+        {2, VX_PROC2_PML, "page-modification logging"},
+        {2, VX_PROC2_EPT_VE, "EPT-violation #VE"},
+        {2, VX_PROC2_MBEC, "mode-based execute control for EPT"},
+        {2, VX_PROC2_SPP, "sub-page write permissions"},
+        {2, VX_PROC2_PT_CONCEAL, "Intel PT controls"},
+        {3, VX_ENTRY_CTL_LOAD_PERF_GLOBAL, "loading IA32_PERF_GLOBAL_CTRL (no PMU is modelled)"},
+        {3, VX_ENTRY_CTL_LOAD_BNDCFGS, "loading IA32_BNDCFGS"},
+        {3, VX_ENTRY_CTL_PT_CONCEAL | VX_ENTRY_CTL_LOAD_RTIT, "Intel PT controls"},
+        {3, VX_ENTRY_CTL_LOAD_UINV, "loading UINV"},
+        {3, VX_ENTRY_CTL_LOAD_CET, "loading CET state"},
+        {3, VX_ENTRY_CTL_LOAD_LBR, "loading IA32_LBR_CTL"},
+        {3, VX_ENTRY_CTL_LOAD_PKRS, "loading IA32_PKRS"},
+        {3, VX_ENTRY_CTL_LOAD_FRED, "loading FRED state"},
+        {4, VX_EXIT_CTL_LOAD_PERF_GLOBAL | VX_EXIT_CTL_SAVE_PERF_GLOBAL,
+         "saving or loading IA32_PERF_GLOBAL_CTRL (no PMU is modelled)"},
+        {4, VX_EXIT_CTL_CLEAR_BNDCFGS, "clearing IA32_BNDCFGS"},
+        {4, VX_EXIT_CTL_PT_CONCEAL | VX_EXIT_CTL_CLEAR_RTIT, "Intel PT controls"},
+        {4, VX_EXIT_CTL_CLEAR_LBR, "clearing IA32_LBR_CTL"},
+        {4, VX_EXIT_CTL_CLEAR_UINV, "clearing UINV"},
+        {4, VX_EXIT_CTL_LOAD_CET, "loading CET state"},
+        {4, VX_EXIT_CTL_LOAD_PKRS, "loading IA32_PKRS"},
+        {4, VX_EXIT_CTL_SECONDARY, "secondary VM-exit controls"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        uint32_t ctl = table[i].which == 0 ? pin : table[i].which == 1 ? proc : proc2;
+        uint32_t ctl = table[i].which == 0 ? pin : table[i].which == 1 ? proc
+                     : table[i].which == 2 ? proc2 : table[i].which == 3 ? entc : exitc;
         if (ctl & table[i].bit) return table[i].what;
     }
-    if (get(v, VX_ENC_guest_activity_state) != ACTIVITY_ACTIVE)
+    if (proc2 & VX_PROC2_EPT) {
+        const char *e = ept_unmodelled(m, v, buf, len);
+        if (e) return e;
+    }
+    if (get(v, VX_ENC_guest_activity_state) != VX_ACTIVITY_ACTIVE)
         return "a guest activity state other than active";
     if (get(v, VX_ENC_guest_pending_dbg_exceptions))
         return "pending debug exceptions on VM entry";
@@ -100,28 +148,28 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
 {
     uint32_t entc = (uint32_t)get(v, VX_ENC_vm_entry_controls);
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
-    cr0 = (cr0 & VMX_CR0_UNCHANGED) | (get(v, VX_ENC_guest_cr0) & ~VMX_CR0_UNCHANGED);
+    cr0 = (cr0 & VX_CR0_UNCHANGED_BY_VMX) | (get(v, VX_ENC_guest_cr0) & ~VX_CR0_UNCHANGED_BY_VMX);
     vx_set_reg(m, UC_X86_REG_CR0, cr0);
     vx_set_reg(m, UC_X86_REG_CR4, get(v, VX_ENC_guest_cr4));
     vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_guest_cr3));
-    if (entc & ENTRY_LOAD_DEBUG_CONTROLS) {
+    if (entc & VX_ENTRY_CTL_LOAD_DEBUG) {
         vx_set_reg(m, UC_X86_REG_DR7, get(v, VX_ENC_guest_dr7));
         m->debugctl = get(v, VX_ENC_guest_ia32_debugctl);
     }
     vx_load_sysenter(m, get(v, VX_ENC_guest_sysenter_cs), get(v, VX_ENC_guest_sysenter_esp),
                      get(v, VX_ENC_guest_sysenter_eip));
-    if (entc & ENTRY_LOAD_PAT) m->pat = get(v, VX_ENC_guest_ia32_pat);
+    if (entc & VX_ENTRY_CTL_LOAD_PAT) m->pat = get(v, VX_ENC_guest_ia32_pat);
     uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
-    if (entc & ENTRY_LOAD_EFER) {
+    if (entc & VX_ENTRY_CTL_LOAD_EFER) {
         efer = get(v, VX_ENC_guest_ia32_efer);
     } else {
         /* LMA follows the IA-32e mode guest control, and so does LME
          * when the guest has paging on (27.3.2.1). */
         efer &= ~EFER_LMA;
-        if (entc & ENTRY_IA32E_MODE_GUEST) efer |= EFER_LMA;
+        if (entc & VX_ENTRY_CTL_IA32E_GUEST) efer |= EFER_LMA;
         if (cr0 & CR0_PG) {
             efer &= ~EFER_LME;
-            if (entc & ENTRY_IA32E_MODE_GUEST) efer |= EFER_LME;
+            if (entc & VX_ENTRY_CTL_IA32E_GUEST) efer |= EFER_LME;
         }
     }
     vx_set_reg(m, UC_X86_REG_EFLAGS, get(v, VX_ENC_guest_rflags));
@@ -153,15 +201,15 @@ static void trace_entry(vmxsim *m, vx_vmcs *v, int resume)
     json_object_set_new(ev, "guest_cr0", vx_json_hex(get(v, VX_ENC_guest_cr0)));
     json_object_set_new(ev, "guest_cr4", vx_json_hex(get(v, VX_ENC_guest_cr4)));
     json_object_set_new(ev, "ia32e_mode_guest",
-                        json_boolean(get(v, VX_ENC_vm_entry_controls) & ENTRY_IA32E_MODE_GUEST));
+                        json_boolean(get(v, VX_ENC_vm_entry_controls) & VX_ENTRY_CTL_IA32E_GUEST));
     /* The event VM entry injects (27.6), if any. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
-    if (info & INTR_INFO_VALID) {
+    if (info & VX_INTR_INFO_VALID) {
         json_t *inj = json_object();
         json_object_set_new(inj, "intr_info", vx_json_hex(info));
-        json_object_set_new(inj, "type", json_integer(INTR_INFO_TYPE(info)));
-        json_object_set_new(inj, "vector", json_integer(INTR_INFO_VECTOR(info)));
-        if (info & INTR_INFO_DELIVER_CODE)
+        json_object_set_new(inj, "type", json_integer(VX_INTR_INFO_TYPE(info)));
+        json_object_set_new(inj, "vector", json_integer(VX_INTR_INFO_VECTOR(info)));
+        if (info & VX_INTR_INFO_DELIVER_EC)
             json_object_set_new(inj, "error_code",
                                 vx_json_hex(get(v, VX_ENC_vm_entry_exception_error_code)));
         json_object_set_new(ev, "injected", inj);
@@ -176,22 +224,22 @@ static void trace_entry(vmxsim *m, vx_vmcs *v, int resume)
  * type 7 ("other event") is the pending MTF VM exit (27.6.2). */
 static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
 {
-    unsigned type = INTR_INFO_TYPE(info), vector = INTR_INFO_VECTOR(info);
+    unsigned type = VX_INTR_INFO_TYPE(info), vector = VX_INTR_INFO_VECTOR(info);
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-    if (type == INTR_TYPE_OTHER) {
+    if (type == VX_INTR_TYPE_OTHER) {
         vx_not_modelled(m, "injection of event type 7 (pending MTF VM exit)");
         return VX_STOP;
     }
     m->pend_vector = (int)vector;
-    m->pend_has_err = (info & INTR_INFO_DELIVER_CODE) != 0;
+    m->pend_has_err = (info & VX_INTR_INFO_DELIVER_EC) != 0;
     m->pend_err = (uint32_t)get(v, VX_ENC_vm_entry_exception_error_code);
     m->pend_engine = 0;
-    m->pend_soft = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION;
+    m->pend_soft = type == VX_INTR_TYPE_SW_INT || type == VX_INTR_TYPE_SW_XCPT;
     m->pend_injected = 1;
     m->pend_rip = rip;
-    if (type >= INTR_TYPE_SW_INTR && type <= INTR_TYPE_SW_EXCEPTION)
+    if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT)
         m->pend_rip = rip + get(v, VX_ENC_vm_entry_instruction_len);
-    if (vector == VX_PF && type == INTR_TYPE_HW_EXCEPTION) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
+    if (vector == VX_PF && type == VX_INTR_TYPE_HW_XCPT) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
     vx_deliver_pending(m);
     if (m->end != VMXSIM_END_NONE) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -202,7 +250,7 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
 static vx_action entry_failure(vmxsim *m, uint32_t basic, uint64_t qual)
 {
     vx_exit x = {0};
-    x.reason = EXIT_REASON_ENTRY_FAILURE | basic;
+    x.reason = VX_EXIT_REASON_ENTRY_FAILURE | basic;
     x.qual = qual;
     if (vx_vmexit(m, &x) < 0) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -243,7 +291,8 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
         explain(m, &f);
         return entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
     }
-    const char *missing = unmodelled_feature(v);
+    char why[200];
+    const char *missing = unmodelled_feature(m, v, why, sizeof why);
     if (missing) {
         vx_not_modelled(m, "VM entry with %s", missing);
         return VX_STOP;
@@ -266,8 +315,8 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
     vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
-    if (info & INTR_INFO_VALID) {
-        vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~INTR_INFO_VALID);
+    if (info & VX_INTR_INFO_VALID) {
+        vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
         return inject_event(m, v, info);
     }
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);

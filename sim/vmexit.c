@@ -67,7 +67,7 @@ static void record_exit_info(vx_vmcs *v, const vx_exit *x)
 {
     put(v, VX_ENC_vm_exit_reason, x->reason);
     put(v, VX_ENC_exit_qualification, x->qual);
-    if (x->reason & EXIT_REASON_ENTRY_FAILURE) return; /* 27.8: only these two */
+    if (x->reason & VX_EXIT_REASON_ENTRY_FAILURE) return; /* 27.8: only these two */
     put(v, VX_ENC_guest_linear_address, x->guest_linear);
     put(v, VX_ENC_guest_physical_address, x->guest_phys);
     put(v, VX_ENC_vm_exit_intr_info, x->intr_info);
@@ -85,7 +85,7 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
     put(v, VX_ENC_guest_cr0, vx_reg(m, UC_X86_REG_CR0));
     put(v, VX_ENC_guest_cr3, vx_reg(m, UC_X86_REG_CR3));
     put(v, VX_ENC_guest_cr4, vx_reg(m, UC_X86_REG_CR4));
-    if (exitc & EXIT_SAVE_DEBUG_CONTROLS) {
+    if (exitc & VX_EXIT_CTL_SAVE_DEBUG) {
         put(v, VX_ENC_guest_dr7, vx_reg(m, UC_X86_REG_DR7));
         put(v, VX_ENC_guest_ia32_debugctl, m->debugctl);
     }
@@ -93,11 +93,11 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
     put(v, VX_ENC_guest_sysenter_esp, vx_msr_get(m, VX_MSR_SYSENTER_ESP));
     put(v, VX_ENC_guest_sysenter_eip, vx_msr_get(m, VX_MSR_SYSENTER_EIP));
     uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
-    if (exitc & EXIT_SAVE_PAT) put(v, VX_ENC_guest_ia32_pat, m->pat);
-    if (exitc & EXIT_SAVE_EFER) put(v, VX_ENC_guest_ia32_efer, efer);
+    if (exitc & VX_EXIT_CTL_SAVE_PAT) put(v, VX_ENC_guest_ia32_pat, m->pat);
+    if (exitc & VX_EXIT_CTL_SAVE_EFER) put(v, VX_ENC_guest_ia32_efer, efer);
     /* The IA-32e mode guest entry control follows EFER.LMA (28.3.1). */
-    uint64_t entc = get(v, VX_ENC_vm_entry_controls) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-    put(v, VX_ENC_vm_entry_controls, entc | ((efer & EFER_LMA) ? ENTRY_IA32E_MODE_GUEST : 0));
+    uint64_t entc = get(v, VX_ENC_vm_entry_controls) & ~(uint64_t)VX_ENTRY_CTL_IA32E_GUEST;
+    put(v, VX_ENC_vm_entry_controls, entc | ((efer & EFER_LMA) ? VX_ENTRY_CTL_IA32E_GUEST : 0));
 
     vx_seg s[VX_NSEGS];
     if (vx_get_segs(m, s) == 0) {
@@ -170,11 +170,11 @@ static vx_seg host_data_seg(uint16_t sel, uint64_t base)
 static int load_host_state(vmxsim *m, vx_vmcs *v)
 {
     uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
-    int host64 = (exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+    int host64 = (exitc & VX_EXIT_CTL_HOST_ADDR_SPACE) != 0;
 
     /* 28.5.1: control registers, debug registers, MSRs. */
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
-    cr0 = (cr0 & VMX_CR0_UNCHANGED) | (get(v, VX_ENC_host_cr0) & ~VMX_CR0_UNCHANGED);
+    cr0 = (cr0 & VX_CR0_UNCHANGED_BY_VMX) | (get(v, VX_ENC_host_cr0) & ~VX_CR0_UNCHANGED_BY_VMX);
     uint64_t cr4 = get(v, VX_ENC_host_cr4);
     if (host64) cr4 |= CR4_PAE;
     else cr4 &= ~CR4_PCIDE;
@@ -185,9 +185,9 @@ static int load_host_state(vmxsim *m, vx_vmcs *v)
     m->debugctl = 0;
     vx_load_sysenter(m, get(v, VX_ENC_host_ia32_sysenter_cs), get(v, VX_ENC_host_ia32_sysenter_esp),
                      get(v, VX_ENC_host_ia32_sysenter_eip));
-    if (exitc & EXIT_LOAD_PAT) m->pat = get(v, VX_ENC_host_ia32_pat);
+    if (exitc & VX_EXIT_CTL_LOAD_PAT) m->pat = get(v, VX_ENC_host_ia32_pat);
     uint64_t efer = vx_msr_get(m, VX_MSR_EFER);
-    if (exitc & EXIT_LOAD_EFER) {
+    if (exitc & VX_EXIT_CTL_LOAD_EFER) {
         efer = get(v, VX_ENC_host_ia32_efer);
     } else {
         efer &= ~(EFER_LMA | EFER_LME);
@@ -244,24 +244,24 @@ static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
     json_t *ev = vx_ev_new(m, "vm_exit");
     json_object_set_new(ev, "exit_reason", json_integer(basic));
     json_object_set_new(ev, "name", json_string(vx_exit_reason_name(basic)));
-    if (x->reason & EXIT_REASON_ENTRY_FAILURE)
+    if (x->reason & VX_EXIT_REASON_ENTRY_FAILURE)
         json_object_set_new(ev, "entry_failure", json_true());
     json_object_set_new(ev, "exit_qualification", vx_json_hex(x->qual));
     json_t *q = vx_exit_qualification_fields(x->reason, x->qual);
     if (q) json_object_set_new(ev, "qualification", q);
-    if (!(x->reason & EXIT_REASON_ENTRY_FAILURE)) {
+    if (!(x->reason & VX_EXIT_REASON_ENTRY_FAILURE)) {
         json_object_set_new(ev, "guest_rip", vx_json_hex(x->guest_rip));
         if (x->insn_len) json_object_set_new(ev, "instruction_length", json_integer(x->insn_len));
         if (x->insn_info) {
             json_object_set_new(ev, "instruction_info", vx_json_hex(x->insn_info));
             json_object_set_new(ev, "instruction", vx_exit_instruction_info_fields(x->reason, x->insn_info));
         }
-        if (x->intr_info & INTR_INFO_VALID) {
+        if (x->intr_info & VX_INTR_INFO_VALID) {
             json_object_set_new(ev, "intr_info", vx_json_hex(x->intr_info));
-            if (x->intr_info & INTR_INFO_DELIVER_CODE)
+            if (x->intr_info & VX_INTR_INFO_DELIVER_EC)
                 json_object_set_new(ev, "error_code", vx_json_hex(x->intr_err));
         }
-        if (x->idt_info & INTR_INFO_VALID)
+        if (x->idt_info & VX_INTR_INFO_VALID)
             json_object_set_new(ev, "idt_vectoring_info", vx_json_hex(x->idt_info));
     }
     json_object_set_new(ev, "host_rip", vx_json_hex(get(v, VX_ENC_host_rip)));
@@ -277,11 +277,11 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     }
     record_exit_info(v, x);
     m->exits++;
-    if (!(x->reason & EXIT_REASON_ENTRY_FAILURE)) {
+    if (!(x->reason & VX_EXIT_REASON_ENTRY_FAILURE)) {
         save_guest_state(m, v, x);
         if (store_msrs(m, get(v, VX_ENC_vm_exit_msr_store_addr),
                        (uint32_t)get(v, VX_ENC_vm_exit_msr_store_count)) < 0) {
-            vmx_abort(m, v, VMX_ABORT_SAVE_GUEST_MSR);
+            vmx_abort(m, v, VX_ABORT_SAVE_GUEST_MSR);
             return -1;
         }
     }
@@ -293,7 +293,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     }
     if (vx_load_msr_area(m, get(v, VX_ENC_vm_exit_msr_load_addr),
                          (uint32_t)get(v, VX_ENC_vm_exit_msr_load_count), 1)) {
-        vmx_abort(m, v, VMX_ABORT_LOAD_HOST_MSR);
+        vmx_abort(m, v, VX_ABORT_LOAD_HOST_MSR);
         return -1;
     }
     vx_flush_engine_tlb(m);

@@ -21,6 +21,8 @@
 #define RFLAGS_RF (1ull << 16)
 #define RFLAGS_VM (1ull << 17)
 #define RFLAGS_AC (1ull << 18)
+/* Bits 63:22, 15, 5 and 3 are reserved (0); bit 1 is always 1. */
+#define RFLAGS_RESERVED 0xffffffffffc08028ull
 #define RFLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 
 #define CR0_PE (1ull << 0)

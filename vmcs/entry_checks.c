@@ -1,683 +1,1151 @@
 /*
- * entry_checks.c - the VM-entry checks of Intel SDM Vol. 3C 27.2 (VMX
- * controls, host-state area) and 27.3.1 (guest-state area), one function
- * per SDM subsection, each rule named in entry_checks.def and checked in
- * that order.  The first rule that fails is reported with the fields and
- * values that broke it.
+ * entry_checks.c - the VM-entry checks of SDM Vol. 3C 27.2 (VMX controls,
+ * host-state area, address-space size) and 27.3.1 (guest-state area),
+ * each rule one line of vmcs/entry_checks.def, evaluated in that order;
+ * the first failure is reported.  Section numbers: 2023+ SDM editions.
+ *
+ * Facts (not code) cross-checked against VirtualBox
+ * src/VBox/VMM/VMMAll/IEMAllCImplVmxInstr.cpp (iemVmxVmentryCheck*) and
+ * Bochs bochs/cpu/vmx.cc (VMenterLoadCheckVmControls/HostState/
+ * GuestState); where they disagree with each other or with the SDM the
+ * SDM text wins (docs/entry-checks.md lists the differences).
  */
 #include <string.h>
 
-#include "../sim/x86.h"
 #include "controls.h"
 #include "entry_checks.h"
 
-static const struct { const char *name, *sdm, *desc; int cls; } checks[] = {
-#define VX_CHECK(id, cls, sdm, desc) {#id, sdm, desc, VX_CHECK_CLASS_##cls},
+/* ---- The table ---------------------------------------------------------- */
+
+static const struct vx_check_def {
+    const char *name, *sdm, *desc;
+    int cls;
+} check_defs[VX_CHECK_COUNT] = {
+#define VX_CHECK(id, cls, sec, desc) { #id, sec, desc, VX_CHECK_##cls },
 #include "entry_checks.def"
 #undef VX_CHECK
 };
 
-const char *vx_check_name(int id) { return id >= 0 && id < VX_CHECK_COUNT ? checks[id].name : "?"; }
-const char *vx_check_sdm(int id) { return id >= 0 && id < VX_CHECK_COUNT ? checks[id].sdm : "?"; }
-const char *vx_check_desc(int id) { return id >= 0 && id < VX_CHECK_COUNT ? checks[id].desc : "?"; }
-int vx_check_class(int id) { return id >= 0 && id < VX_CHECK_COUNT ? checks[id].cls : -1; }
-
-/* ---- helpers ---- */
-
-typedef struct ck {
-    const vx_entry_env *e;
-    const vx_vmcs *v;
-    vx_entry_failure *f;
-    unsigned width;        /* physical-address width */
-    unsigned lin;          /* linear-address width (canonical checks) */
-    uint32_t pin, proc, proc2, exitc, entryc;
-    int unrestricted, ia32e_guest, host64;
-} ck;
-
-static uint64_t get(const ck *c, uint32_t enc) { return vx_vmcs_get(c->v, enc); }
-
-static uint64_t cap(const ck *c, uint32_t msr)
+const char *vx_check_name(int id)
 {
-    uint64_t v = 0;
-    vx_profile_vmx_msr(c->e->prof, msr, &v);
-    return v;
+    return id >= 0 && id < VX_CHECK_COUNT ? check_defs[id].name : "unknown";
 }
 
-/* Fail rule `id`, naming one to three fields: the first always (the
- * VPID's encoding is 0), the others unless 0. */
-static int fail(const ck *c, int id, uint32_t f1, uint32_t f2, uint32_t f3)
+const char *vx_check_sdm(int id)
+{
+    return id >= 0 && id < VX_CHECK_COUNT ? check_defs[id].sdm : "unknown";
+}
+
+const char *vx_check_desc(int id)
+{
+    return id >= 0 && id < VX_CHECK_COUNT ? check_defs[id].desc : "unknown";
+}
+
+int vx_check_class_of(int id)
+{
+    return id >= 0 && id < VX_CHECK_COUNT ? check_defs[id].cls : -1;
+}
+
+/* The exit qualification of a VM-entry failure (27.8). */
+static uint64_t qualification_of(int id)
+{
+    switch (id) {
+    case VX_CHECK_guest_intr_nmi_sti:
+        return VX_ENTRY_QUAL_NMI_STI;
+    case VX_CHECK_guest_vmcs_link_align: case VX_CHECK_guest_vmcs_link_width:
+    case VX_CHECK_guest_vmcs_link_revision: case VX_CHECK_guest_vmcs_link_shadow:
+    case VX_CHECK_guest_vmcs_link_current: case VX_CHECK_guest_vmcs_link_executive:
+        return VX_ENTRY_QUAL_VMCS_LINK;
+    case VX_CHECK_guest_pdpte0_mem: case VX_CHECK_guest_pdpte1_mem:
+    case VX_CHECK_guest_pdpte2_mem: case VX_CHECK_guest_pdpte3_mem:
+    case VX_CHECK_guest_pdptr0: case VX_CHECK_guest_pdptr1:
+    case VX_CHECK_guest_pdptr2: case VX_CHECK_guest_pdptr3:
+        return VX_ENTRY_QUAL_PDPTE;
+    default:
+        return VX_ENTRY_QUAL_DEFAULT;
+    }
+}
+
+/* ---- Context and failure reporting ------------------------------------- */
+
+typedef struct chk {
+    const vx_entry_env *e;
+    const vx_profile *p;
+    const vx_vmcs *v;
+    vx_entry_failure *f;
+} chk;
+
+/* The model has no system-management mode: the logical processor is never
+ * in SMM at VM entry, which decides several rules of 27.2.1.3 and 27.3.1.5. */
+static const int in_smm = 0;
+
+static int setup(chk *c, const vx_entry_env *e, vx_entry_failure *f,
+                 vx_entry_failure *scratch)
+{
+    c->f = f ? f : scratch;
+    memset(c->f, 0, sizeof *c->f);
+    c->f->check = -1;
+    if (!e || !e->prof || !e->vmcs || !e->vmcs->val)
+        return -1;
+    c->e = e;
+    c->p = e->prof;
+    c->v = e->vmcs;
+    return 0;
+}
+
+static uint64_t get(const chk *c, uint32_t enc)
+{
+    return vx_vmcs_get(c->v, enc);
+}
+
+/* Record check id with up to three fields and their values; returns -1. */
+static int fail_vals(chk *c, int id, int n, const uint32_t *enc,
+                     const uint64_t *val)
 {
     vx_entry_failure *f = c->f;
-    memset(f, 0, sizeof *f);
     f->check = id;
-    uint32_t fs[3] = {f1, f2, f3};
-    for (int i = 0; i < 3 && (i == 0 || fs[i]); i++) {
-        f->field[i] = fs[i];
-        f->value[i] = get(c, fs[i]);
-        f->nfields = i + 1;
+    f->nfields = n;
+    for (int i = 0; i < n; i++) {
+        f->field[i] = enc[i];
+        f->value[i] = val[i];
     }
+    f->qualification = qualification_of(id);
     return -1;
 }
 
-#define FAIL1(id, a) return fail(c, VX_CHECK_##id, VX_ENC_##a, 0, 0)
-#define FAIL2(id, a, b) return fail(c, VX_CHECK_##id, VX_ENC_##a, VX_ENC_##b, 0)
-#define FAIL3(id, a, b, d) return fail(c, VX_CHECK_##id, VX_ENC_##a, VX_ENC_##b, VX_ENC_##d)
-
-/* A control field against its capability MSR: the bits of 31:0 must be
- * 1, only the bits of 63:32 may be 1 (Appendix A.3-A.5). */
-static int ctl_ok(uint32_t v, uint64_t capv)
+/* The same, the values being the fields' VMCS contents. */
+static int fail_fields(chk *c, int id, int n, uint32_t e0, uint32_t e1, uint32_t e2)
 {
-    uint32_t must = (uint32_t)capv, may = (uint32_t)(capv >> 32);
-    return (v & must) == must && !(v & ~may);
+    uint32_t enc[3] = { e0, e1, e2 };
+    uint64_t val[3];
+    for (int i = 0; i < n; i++)
+        val[i] = get(c, enc[i]);
+    return fail_vals(c, id, n, enc, val);
 }
 
-static int canonical(const ck *c, uint64_t a)
+#define FAIL1(id, f0) fail_fields(c, VX_CHECK_##id, 1, VX_ENC_##f0, 0, 0)
+#define FAIL2(id, f0, f1) fail_fields(c, VX_CHECK_##id, 2, VX_ENC_##f0, VX_ENC_##f1, 0)
+#define FAIL3(id, f0, f1, f2) \
+    fail_fields(c, VX_CHECK_##id, 3, VX_ENC_##f0, VX_ENC_##f1, VX_ENC_##f2)
+#define G(name) get(c, VX_ENC_##name)
+#define BIT(v, n) ((unsigned)(((v) >> (n)) & 1u))
+
+/* ---- Processor facts from the profile ----------------------------------- */
+
+static uint64_t cap(const vx_profile *p, uint32_t msr)
 {
-    int64_t s = (int64_t)(a << (64 - c->lin)) >> (64 - c->lin);
-    return (uint64_t)s == a;
+    uint64_t v = 0;
+    if (vx_profile_vmx_msr(p, msr, &v) != 0)
+        return 0;   /* an absent capability MSR allows nothing */
+    return v;
 }
 
-/* An address aligned to `align` bytes whose bits beyond the
- * physical-address width are 0. */
-static int addr_ok(const ck *c, uint64_t a, uint64_t align)
+/* A 32-bit control field's capability: allowed 0-settings in bits 31:0
+ * (a 1 there means the control must be 1), allowed 1-settings in 63:32.
+ * When IA32_VMX_BASIC[55] is 1 the TRUE_ MSR reports them (SDM Vol. 3D
+ * A.3.1, A.3.2, A.4.1, A.5). */
+static uint64_t ctl_cap(const vx_profile *p, uint32_t msr, uint32_t true_msr)
 {
-    return !(a & (align - 1)) && !(a >> c->width);
+    uint64_t v;
+    if (BIT(cap(p, VX_MSR_VMX_BASIC), VX_BASIC_TRUE_CTLS_BIT) &&
+        vx_profile_vmx_msr(p, true_msr, &v) == 0)
+        return v;
+    return cap(p, msr);
 }
 
-/* A table of `count` 16-byte MSR entries (25.7.2, 25.8.2). */
-static int msr_area_ok(const ck *c, uint64_t addr, uint64_t count)
+static int ctl32_ok(uint64_t val, uint64_t capv)
 {
-    if (!count) return 1;
-    if (addr & 15) return 0;
-    uint64_t last = addr + count * 16 - 1;
-    return last >= addr && !(last >> c->width);
+    uint32_t must1 = (uint32_t)capv, may1 = (uint32_t)(capv >> 32);
+    return (val & must1) == must1 && !(val & ~(uint64_t)may1);
 }
 
-static int pat_ok(uint64_t v)
+/* CPUID as the profile lists it: the leaf (and subleaf) entry itself, 0
+ * when absent.  Read here rather than through vx_profile_cpuid so that an
+ * absent feature leaf reads as "no feature". */
+enum { EAX, EBX, ECX, EDX };
+static uint32_t cpuid_reg(const vx_profile *p, uint32_t leaf, uint32_t sub, int reg)
+{
+    int n = p->ncpuid < VX_PROFILE_MAX_CPUID ? p->ncpuid : VX_PROFILE_MAX_CPUID;
+    for (int i = 0; i < n; i++) {
+        const vx_cpuid_leaf *l = &p->cpuid[i];
+        if (l->leaf != leaf || (l->has_subleaf && l->subleaf != sub))
+            continue;
+        switch (reg) {
+        case EAX: return l->eax;
+        case EBX: return l->ebx;
+        case ECX: return l->ecx;
+        default: return l->edx;
+        }
+    }
+    return 0;
+}
+
+/* Physical-address width for the VMX structures the VMCS points to:
+ * 32 when IA32_VMX_BASIC[48] is 1 (A.1, footnotes of 27.2.1), else
+ * MAXPHYADDR. */
+static unsigned vmx_pa_width(const vx_profile *p)
+{
+    return BIT(cap(p, VX_MSR_VMX_BASIC), VX_BASIC_ADDR32_BIT) ? 32 : p->maxphyaddr;
+}
+
+static int pa_ok(uint64_t a, unsigned width)
+{
+    return width >= 64 || !(a >> width);
+}
+
+static int page_ok(const chk *c, uint64_t a)
+{
+    return !(a & 0xfff) && pa_ok(a, vmx_pa_width(c->p));
+}
+
+/* Linear-address width: 57 on a processor with 5-level paging
+ * (CPUID.(EAX=07H,ECX=0):ECX.LA57[bit 16]), else 48.  The VM-entry
+ * canonicality checks use the processor's width, not the guest's CR4.LA57
+ * (as KVM's consistency checks do since 2024). */
+static unsigned la_width(const vx_profile *p)
+{
+    return BIT(cpuid_reg(p, 7, 0, ECX), 16) ? 57 : 48;
+}
+
+static int canonical(const chk *c, uint64_t a)
+{
+    uint64_t top = a >> (la_width(c->p) - 1);
+    return top == 0 || top == (UINT64_MAX >> (la_width(c->p) - 1));
+}
+
+/* IA32_EFER bits the processor has: SCE, LME, LMA, and NXE with
+ * CPUID.80000001H:EDX.NX[bit 20] (the same rule as WRMSR in sim/msr.c). */
+static uint64_t efer_valid(const vx_profile *p)
+{
+    uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA;
+    if (BIT(cpuid_reg(p, 0x80000001u, 0, EDX), 20))
+        ok |= EFER_NXE;
+    return ok;
+}
+
+/* IA32_PERF_GLOBAL_CTRL (Vol. 3B 21.2.2): one enable bit per general-purpose
+ * counter (CPUID.0AH:EAX[15:8]) from bit 0 and per fixed counter
+ * (CPUID.0AH:EDX[4:0]) from bit 32; the rest is reserved. */
+static uint64_t perf_global_valid(const vx_profile *p)
+{
+    unsigned gp = (cpuid_reg(p, 0xa, 0, EAX) >> 8) & 0xff;
+    unsigned fixed = cpuid_reg(p, 0xa, 0, EDX) & 0x1f;
+    uint64_t v = gp >= 32 ? 0xffffffffull : ((1ull << gp) - 1);
+    v |= (fixed >= 32 ? 0xffffffffull : ((1ull << fixed) - 1)) << 32;
+    return v;
+}
+
+/* IA32_PAT: every byte a memory type WRMSR accepts (Vol. 3A 13.12.2). */
+static int pat_ok(uint64_t pat)
 {
     for (int i = 0; i < 8; i++) {
-        unsigned t = (unsigned)(v >> (8 * i)) & 0xFF;
-        if (t == 2 || t == 3 || t > 7) return 0;
+        unsigned t = (unsigned)(pat >> (8 * i)) & 0xff;
+        if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
+            return 0;
     }
     return 1;
 }
 
-/* IA32_PERF_GLOBAL_CTRL bits that exist: one per general-purpose and
- * fixed counter of the profile's architectural PMU (CPUID leaf 0AH:
- * EAX[15:8] general-purpose counters, EDX[4:0] fixed counters). */
-static uint64_t perf_global_ok_bits(const ck *c)
+/* IA32_DEBUGCTL bits (Vol. 3B 18.4.1, 17.3.3): LBR, BTF, TR, BTS, BTINT,
+ * BTS_OFF_OS, BTS_OFF_USR, FREEZE_LBRS_ON_PMI, FREEZE_PERFMON_ON_PMI,
+ * ENABLE_UNCORE_PMI, FREEZE_WHILE_SMM, RTM_DEBUG (bits 0, 1, 6-15), and bus
+ * lock detection (bit 2) with CPUID.(EAX=07H,ECX=0):ECX[24]. */
+static uint64_t debugctl_valid(const vx_profile *p)
 {
-    uint32_t r[4];
-    vx_profile_cpuid(c->e->prof, 0xA, 0, r);
-    if ((r[0] & 0xFF) == 0) return 0;
-    unsigned gp = (r[0] >> 8) & 0xFF, fixed = r[3] & 0x1F;
-    uint64_t bits = gp >= 32 ? 0xFFFFFFFFull : (1ull << gp) - 1;
-    bits |= (fixed >= 32 ? 0xFFFFFFFFull : (1ull << fixed) - 1) << 32;
-    return bits;
+    uint64_t v = 0xffc3;
+    if (BIT(cpuid_reg(p, 7, 0, ECX), 24))
+        v |= 1u << 2;
+    return v;
 }
 
-/* The IA32_EFER bits that exist (SDM Vol. 3A 2.2.1). */
-#define EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+/* IA32_RTIT_CTL reserved bits (Vol. 3C 33.2.8.2): 18, 23, 31:28, 55:48,
+ * 63:57.  Bits that depend on Intel PT capabilities are not narrowed
+ * further (the model has no Intel PT). */
+#define RTIT_CTL_RESERVED 0xfeff0000f0840000ull
+/* IA32_LBR_CTL (Vol. 3B 18.1.2.1): LBREn, OS, USR, CALL_STACK (3:0) and the
+ * branch-type filters (22:16). */
+#define LBR_CTL_VALID 0x7f000full
+/* IA32_S_CET (Vol. 1 18.3.1): reserved bits 9:6; SUPPRESS (10) and
+ * TRACKER (11). */
+#define S_CET_RESERVED 0x3c0ull
+#define S_CET_SUPPRESS_TRACKER 0xc00ull
+/* IA32_BNDCFGS (Vol. 1 17.3.3): reserved bits 11:2. */
+#define BNDCFGS_RESERVED 0xffcull
 
-static void setup(ck *c, const vx_entry_env *e, vx_entry_failure *f)
+/* ---- 27.2.1 Checks on VMX controls ------------------------------------- */
+
+/* An MSR area (27.2.1.2, 27.2.1.3): 16-byte aligned, start and last byte
+ * within the physical-address width (the end is computed in 64 bits; the
+ * start is below 2^52 once its own check passed, so nothing overflows). */
+static int msr_area_start_ok(const chk *c, uint64_t a)
 {
-    memset(c, 0, sizeof *c);
-    c->e = e;
-    c->v = e->vmcs;
-    c->f = f;
-    c->width = e->prof->maxphyaddr;
-    uint32_t r[4];
-    vx_profile_cpuid(e->prof, 0x80000008, 0, r);
-    c->lin = (r[0] >> 8) & 0xFF;
-    if (c->lin < 48 || c->lin > 64) c->lin = 48;
-    c->pin = (uint32_t)get(c, VX_ENC_pin_based_vm_exec_control);
-    c->proc = (uint32_t)get(c, VX_ENC_cpu_based_vm_exec_control);
-    c->proc2 = (c->proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)get(c, VX_ENC_secondary_vm_exec_control) : 0;
-    c->exitc = (uint32_t)get(c, VX_ENC_vm_exit_controls);
-    c->entryc = (uint32_t)get(c, VX_ENC_vm_entry_controls);
-    c->unrestricted = (c->proc2 & PROC2_UNRESTRICTED_GUEST) != 0;
-    c->ia32e_guest = (c->entryc & ENTRY_IA32E_MODE_GUEST) != 0;
-    c->host64 = (c->exitc & EXIT_HOST_ADDR_SPACE_SIZE) != 0;
+    return !(a & 0xf) && pa_ok(a, vmx_pa_width(c->p));
 }
 
-/* ---- 27.2.1 checks on VMX controls ---- */
-
-static int check_execution_controls(ck *c)
+static int msr_area_end_ok(const chk *c, uint64_t a, uint64_t count)
 {
-    int true_ctls = (cap(c, 0x480) >> 55) & 1;
-    if (!ctl_ok(c->pin, cap(c, true_ctls ? 0x48D : 0x481))) FAIL1(ctl_pin_reserved, pin_based_vm_exec_control);
-    if (!ctl_ok(c->proc, cap(c, true_ctls ? 0x48E : 0x482))) FAIL1(ctl_proc_reserved, cpu_based_vm_exec_control);
-    if ((c->proc & PROC_SECONDARY_CONTROLS) && !ctl_ok(c->proc2, cap(c, 0x48B)))
-        FAIL1(ctl_proc2_reserved, secondary_vm_exec_control);
-    if (get(c, VX_ENC_cr3_target_count) > ((cap(c, 0x485) >> 16) & 0x1FF))
-        FAIL1(ctl_cr3_target_count, cr3_target_count);
-    if (c->proc & PROC_USE_IO_BITMAPS) {
-        if (!addr_ok(c, get(c, VX_ENC_io_bitmap_a), 4096)) FAIL1(ctl_io_bitmap_a, io_bitmap_a);
-        if (!addr_ok(c, get(c, VX_ENC_io_bitmap_b), 4096)) FAIL1(ctl_io_bitmap_b, io_bitmap_b);
-    }
-    if ((c->proc & PROC_USE_MSR_BITMAPS) && !addr_ok(c, get(c, VX_ENC_msr_bitmap), 4096))
-        FAIL1(ctl_msr_bitmap, msr_bitmap);
-    int vid = (c->proc2 & PROC2_VIRT_INTR_DELIVERY) != 0;
-    if (c->proc & PROC_USE_TPR_SHADOW) {
-        uint64_t vapic = get(c, VX_ENC_virtual_apic_page_addr);
-        if (!addr_ok(c, vapic, 4096)) FAIL1(ctl_virtual_apic_page, virtual_apic_page_addr);
-        uint64_t thr = get(c, VX_ENC_tpr_threshold);
-        if (!vid && (thr >> 4)) FAIL1(ctl_tpr_threshold_reserved, tpr_threshold);
-        if (!vid && !(c->proc2 & PROC2_VIRT_APIC_ACCESSES)) {
-            uint8_t vtpr = 0xFF;
-            if (c->e->read_phys) c->e->read_phys(c->e->ctx, vapic + 0x80, &vtpr, 1);
-            if ((thr & 0xF) > (uint64_t)(vtpr >> 4)) FAIL2(ctl_tpr_threshold_vtpr, tpr_threshold, virtual_apic_page_addr);
-        }
-    } else if (c->proc2 & (PROC2_VIRT_X2APIC_MODE | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)) {
-        FAIL2(ctl_no_tpr_shadow, cpu_based_vm_exec_control, secondary_vm_exec_control);
-    }
-    if ((c->pin & PIN_VIRTUAL_NMIS) && !(c->pin & PIN_NMI_EXITING)) FAIL1(ctl_virtual_nmis, pin_based_vm_exec_control);
-    if ((c->proc & PROC_NMI_WINDOW_EXITING) && !(c->pin & PIN_VIRTUAL_NMIS))
-        FAIL2(ctl_nmi_window, cpu_based_vm_exec_control, pin_based_vm_exec_control);
-    if ((c->proc2 & PROC2_VIRT_APIC_ACCESSES) && !addr_ok(c, get(c, VX_ENC_apic_access_addr), 4096))
-        FAIL1(ctl_apic_access_page, apic_access_addr);
-    if ((c->proc2 & PROC2_VIRT_X2APIC_MODE) && (c->proc2 & PROC2_VIRT_APIC_ACCESSES))
-        FAIL1(ctl_x2apic_apic_access, secondary_vm_exec_control);
-    if (vid && !(c->pin & PIN_EXT_INTR_EXITING)) FAIL2(ctl_vid_ext_intr, secondary_vm_exec_control, pin_based_vm_exec_control);
-    if (c->pin & PIN_POSTED_INTR) {
-        if (!vid) FAIL2(ctl_posted_intr_vid, pin_based_vm_exec_control, secondary_vm_exec_control);
-        if (!(c->exitc & EXIT_ACK_INTR_ON_EXIT)) FAIL2(ctl_posted_intr_ack, pin_based_vm_exec_control, vm_exit_controls);
-        if (get(c, VX_ENC_posted_intr_nv) & 0xFF00) FAIL1(ctl_posted_intr_vector, posted_intr_nv);
-        if (!addr_ok(c, get(c, VX_ENC_posted_intr_desc_addr), 64)) FAIL1(ctl_posted_intr_desc, posted_intr_desc_addr);
-    }
-    if ((c->proc2 & PROC2_ENABLE_VPID) && get(c, VX_ENC_virtual_processor_id) == 0)
-        FAIL1(ctl_vpid_zero, virtual_processor_id);
-    if (c->proc2 & PROC2_ENABLE_EPT) {
-        uint64_t eptp = get(c, VX_ENC_ept_pointer), ec = cap(c, 0x48C);
-        unsigned mt = eptp & 7, walk = (eptp >> 3) & 7;
-        if (!((mt == 0 && (ec >> 8 & 1)) || (mt == 6 && (ec >> 14 & 1)))) FAIL1(ctl_eptp_memtype, ept_pointer);
-        if (!(walk == 3 && (ec >> 6 & 1)) && !(walk == 4 && (ec >> 7 & 1))) FAIL1(ctl_eptp_walk_length, ept_pointer);
-        if ((eptp >> 6 & 1) && !(ec >> 21 & 1)) FAIL1(ctl_eptp_ad, ept_pointer);
-        if ((eptp & 0xF80) || (eptp >> c->width)) FAIL1(ctl_eptp_reserved, ept_pointer);
-    }
-    if (c->proc2 & PROC2_ENABLE_PML) {
-        if (!(c->proc2 & PROC2_ENABLE_EPT)) FAIL1(ctl_pml_ept, secondary_vm_exec_control);
-        if (!addr_ok(c, get(c, VX_ENC_pml_address), 4096)) FAIL1(ctl_pml_address, pml_address);
-    }
-    if ((c->proc2 & PROC2_UNRESTRICTED_GUEST) && !(c->proc2 & PROC2_ENABLE_EPT))
-        FAIL1(ctl_unrestricted_ept, secondary_vm_exec_control);
-    if ((c->proc2 & PROC2_MODE_BASED_EPT_EXEC) && !(c->proc2 & PROC2_ENABLE_EPT))
-        FAIL1(ctl_mode_based_ept, secondary_vm_exec_control);
-    if (c->proc2 & PROC2_ENABLE_VMFUNC) {
-        uint64_t fc = get(c, VX_ENC_vm_function_control);
-        if (fc & ~cap(c, 0x491)) FAIL1(ctl_vmfunc_reserved, vm_function_control);
-        if (fc & 1) {
-            if (!(c->proc2 & PROC2_ENABLE_EPT)) FAIL2(ctl_eptp_switching_ept, vm_function_control, secondary_vm_exec_control);
-            if (!addr_ok(c, get(c, VX_ENC_eptp_list_address), 4096)) FAIL1(ctl_eptp_list, eptp_list_address);
-        }
-    }
-    if (c->proc2 & PROC2_VMCS_SHADOWING) {
-        if (!addr_ok(c, get(c, VX_ENC_vmread_bitmap), 4096)) FAIL1(ctl_vmread_bitmap, vmread_bitmap);
-        if (!addr_ok(c, get(c, VX_ENC_vmwrite_bitmap), 4096)) FAIL1(ctl_vmwrite_bitmap, vmwrite_bitmap);
-    }
-    if ((c->proc2 & PROC2_EPT_VE) && !addr_ok(c, get(c, VX_ENC_ve_information_address), 4096))
-        FAIL1(ctl_ve_info, ve_information_address);
-    return 0;
-}
-
-static int check_exit_controls(ck *c)
-{
-    int true_ctls = (cap(c, 0x480) >> 55) & 1;
-    if (!ctl_ok(c->exitc, cap(c, true_ctls ? 0x48F : 0x483))) FAIL1(ctl_exit_reserved, vm_exit_controls);
-    if ((c->exitc & EXIT_SAVE_PREEMPT_TIMER) && !(c->pin & PIN_PREEMPTION_TIMER))
-        FAIL2(ctl_exit_save_preempt, vm_exit_controls, pin_based_vm_exec_control);
-    if (!msr_area_ok(c, get(c, VX_ENC_vm_exit_msr_store_addr), get(c, VX_ENC_vm_exit_msr_store_count)))
-        FAIL2(ctl_exit_msr_store, vm_exit_msr_store_addr, vm_exit_msr_store_count);
-    if (!msr_area_ok(c, get(c, VX_ENC_vm_exit_msr_load_addr), get(c, VX_ENC_vm_exit_msr_load_count)))
-        FAIL2(ctl_exit_msr_load, vm_exit_msr_load_addr, vm_exit_msr_load_count);
-    return 0;
-}
-
-/* Hardware exceptions that push an error code (SDM Vol. 3A Table 6-1). */
-static int has_error_code(unsigned vector)
-{
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
-}
-
-static int check_entry_controls(ck *c)
-{
-    int true_ctls = (cap(c, 0x480) >> 55) & 1;
-    if (!ctl_ok(c->entryc, cap(c, true_ctls ? 0x490 : 0x484))) FAIL1(ctl_entry_reserved, vm_entry_controls);
-    if (c->entryc & (ENTRY_TO_SMM | ENTRY_DEACT_DUAL_MONITOR)) FAIL1(ctl_entry_smm, vm_entry_controls);
-    uint32_t info = (uint32_t)get(c, VX_ENC_vm_entry_intr_info_field);
-    if (info & INTR_INFO_VALID) {
-        unsigned type = INTR_INFO_TYPE(info), vector = INTR_INFO_VECTOR(info);
-        int mtf = (cap(c, 0x482) >> (32 + 27)) & 1;
-        if (type == 1 || (type == INTR_TYPE_OTHER && !mtf)) FAIL1(ctl_inject_type, vm_entry_intr_info_field);
-        if (type == INTR_TYPE_NMI && vector != 2) FAIL1(ctl_inject_nmi_vector, vm_entry_intr_info_field);
-        if (type == INTR_TYPE_HW_EXCEPTION && vector > 31) FAIL1(ctl_inject_exception_vector, vm_entry_intr_info_field);
-        if (type == INTR_TYPE_OTHER && vector != 0) FAIL1(ctl_inject_other_vector, vm_entry_intr_info_field);
-        int pe = get(c, VX_ENC_guest_cr0) & CR0_PE;
-        int deliver = (info & INTR_INFO_DELIVER_CODE) != 0;
-        if (deliver && c->unrestricted && !pe) FAIL2(ctl_inject_error_code_mode, vm_entry_intr_info_field, guest_cr0);
-        int need = (!c->unrestricted || pe) && type == INTR_TYPE_HW_EXCEPTION && has_error_code(vector);
-        if (deliver != need) FAIL1(ctl_inject_error_code_vector, vm_entry_intr_info_field);
-        if (info & 0x7FFFF000u) FAIL1(ctl_inject_reserved, vm_entry_intr_info_field);
-        if (deliver && (get(c, VX_ENC_vm_entry_exception_error_code) >> 16))
-            FAIL1(ctl_inject_error_code, vm_entry_exception_error_code);
-        if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION) {
-            uint64_t len = get(c, VX_ENC_vm_entry_instruction_len);
-            int zero_ok = (cap(c, 0x485) >> 30) & 1;
-            if (len > 15 || (len == 0 && !zero_ok)) FAIL2(ctl_inject_length, vm_entry_instruction_len, vm_entry_intr_info_field);
-        }
-    }
-    if (!msr_area_ok(c, get(c, VX_ENC_vm_entry_msr_load_addr), get(c, VX_ENC_vm_entry_msr_load_count)))
-        FAIL2(ctl_entry_msr_load, vm_entry_msr_load_addr, vm_entry_msr_load_count);
-    return 0;
+    return pa_ok(a + count * 16 - 1, vmx_pa_width(c->p));
 }
 
 int vx_entry_check_controls(const vx_entry_env *e, vx_entry_failure *f)
 {
-    ck c;
-    setup(&c, e, f);
-    if (check_execution_controls(&c) < 0 || check_exit_controls(&c) < 0 ||
-        check_entry_controls(&c) < 0)
+    vx_entry_failure scratch;
+    chk cc, *c = &cc;
+    if (setup(c, e, f, &scratch))
         return -1;
-    return 0;
-}
+    const vx_profile *p = c->p;
 
-/* ---- 27.2.2-27.2.4 checks on the host-state area ---- */
+    const uint64_t pin = G(pin_based_vm_exec_control);
+    const uint64_t proc = G(cpu_based_vm_exec_control);
+    const uint64_t exit = G(vm_exit_controls);
+    const uint64_t entry = G(vm_entry_controls);
 
-static int check_host_registers(ck *c)
-{
-    uint64_t cr0 = get(c, VX_ENC_host_cr0), cr4 = get(c, VX_ENC_host_cr4);
-    uint64_t f0 = cap(c, 0x486), f1 = cap(c, 0x487);
-    if ((cr0 & f0) != f0) FAIL1(host_cr0_fixed0, host_cr0);
-    if (cr0 & ~f1) FAIL1(host_cr0_fixed1, host_cr0);
-    f0 = cap(c, 0x488);
-    f1 = cap(c, 0x489);
-    if ((cr4 & f0) != f0) FAIL1(host_cr4_fixed0, host_cr4);
-    if (cr4 & ~f1) FAIL1(host_cr4_fixed1, host_cr4);
-    if (get(c, VX_ENC_host_cr3) >> c->width) FAIL1(host_cr3, host_cr3);
-    if (!canonical(c, get(c, VX_ENC_host_ia32_sysenter_esp))) FAIL1(host_sysenter_esp, host_ia32_sysenter_esp);
-    if (!canonical(c, get(c, VX_ENC_host_ia32_sysenter_eip))) FAIL1(host_sysenter_eip, host_ia32_sysenter_eip);
-    if ((c->exitc & EXIT_LOAD_PERF_GLOBAL) &&
-        (get(c, VX_ENC_host_ia32_perf_global_ctrl) & ~perf_global_ok_bits(c)))
-        FAIL1(host_perf_global_ctrl, host_ia32_perf_global_ctrl);
-    if ((c->exitc & EXIT_LOAD_PAT) && !pat_ok(get(c, VX_ENC_host_ia32_pat))) FAIL1(host_pat, host_ia32_pat);
-    if (c->exitc & EXIT_LOAD_EFER) {
-        uint64_t efer = get(c, VX_ENC_host_ia32_efer);
-        if (efer & ~(uint64_t)EFER_VALID) FAIL1(host_efer_reserved, host_ia32_efer);
-        if (!!(efer & EFER_LMA) != c->host64) FAIL2(host_efer_lma, host_ia32_efer, vm_exit_controls);
-        if (!!(efer & EFER_LME) != c->host64) FAIL2(host_efer_lme, host_ia32_efer, vm_exit_controls);
+    /* ---- 27.2.1.1 VM-execution control fields ---- */
+    if (!ctl32_ok(pin, ctl_cap(p, VX_MSR_VMX_PINBASED_CTLS, VX_MSR_VMX_TRUE_PINBASED_CTLS)))
+        return FAIL1(ctl_pin_reserved, pin_based_vm_exec_control);
+    const uint64_t proc_cap = ctl_cap(p, VX_MSR_VMX_PROCBASED_CTLS,
+                                      VX_MSR_VMX_TRUE_PROCBASED_CTLS);
+    if (!ctl32_ok(proc, proc_cap))
+        return FAIL1(ctl_proc_reserved, cpu_based_vm_exec_control);
+    /* With "activate secondary controls" 0 the secondary controls are not
+     * checked and act as 0; likewise the tertiary ones. */
+    uint64_t proc2 = 0;
+    if (proc & VX_PROC_SECONDARY) {
+        proc2 = G(secondary_vm_exec_control);
+        if (!ctl32_ok(proc2, cap(p, VX_MSR_VMX_PROCBASED_CTLS2)))
+            return FAIL1(ctl_proc2_reserved, secondary_vm_exec_control);
     }
+    if (proc & VX_PROC_TERTIARY) {
+        if (G(tertiary_vm_exec_control) & ~cap(p, VX_MSR_VMX_PROCBASED_CTLS3))
+            return FAIL1(ctl_proc3_reserved, tertiary_vm_exec_control);
+    }
+    if (G(cr3_target_count) > ((cap(p, VX_MSR_VMX_MISC) >> VX_MISC_CR3_TARGETS_SHIFT) &
+                               VX_MISC_CR3_TARGETS_MASK))
+        return FAIL1(ctl_cr3_target_count, cr3_target_count);
+    if (proc & VX_PROC_IO_BITMAPS) {
+        if (!page_ok(c, G(io_bitmap_a)))
+            return FAIL1(ctl_io_bitmap_a, io_bitmap_a);
+        if (!page_ok(c, G(io_bitmap_b)))
+            return FAIL1(ctl_io_bitmap_b, io_bitmap_b);
+    }
+    if ((proc & VX_PROC_MSR_BITMAPS) && !page_ok(c, G(msr_bitmap)))
+        return FAIL1(ctl_msr_bitmap, msr_bitmap);
+    if ((proc & VX_PROC_TPR_SHADOW) && !page_ok(c, G(virtual_apic_page_addr)))
+        return FAIL1(ctl_virtual_apic_addr, virtual_apic_page_addr);
+    if ((proc & VX_PROC_TPR_SHADOW) && !(proc2 & VX_PROC2_VID) &&
+        (G(tpr_threshold) & ~0xfull))
+        return FAIL1(ctl_tpr_threshold_reserved, tpr_threshold);
+    if ((proc & VX_PROC_TPR_SHADOW) &&
+        !(proc2 & (VX_PROC2_VIRT_APIC_ACCESS | VX_PROC2_VID))) {
+        /* VTPR is byte 80H of the virtual-APIC page (29.1.1). */
+        uint8_t vtpr = 0xff;
+        if (!c->e->read_phys ||
+            c->e->read_phys(c->e->ctx, G(virtual_apic_page_addr) + 0x80, &vtpr, 1) != 0)
+            vtpr = 0xff;
+        if ((G(tpr_threshold) & 0xf) > (uint64_t)(vtpr >> 4))
+            return FAIL2(ctl_tpr_threshold_vtpr, tpr_threshold, virtual_apic_page_addr);
+    }
+    if (!(pin & VX_PIN_NMI_EXITING) && (pin & VX_PIN_VIRTUAL_NMIS))
+        return FAIL1(ctl_virtual_nmis_need_nmi_exiting, pin_based_vm_exec_control);
+    if (!(pin & VX_PIN_VIRTUAL_NMIS) && (proc & VX_PROC_NMI_WINDOW))
+        return FAIL2(ctl_nmi_window_needs_virtual_nmis, cpu_based_vm_exec_control,
+                     pin_based_vm_exec_control);
+    if ((proc2 & VX_PROC2_VIRT_APIC_ACCESS) && !page_ok(c, G(apic_access_addr)))
+        return FAIL1(ctl_apic_access_addr, apic_access_addr);
+    if (!(proc & VX_PROC_TPR_SHADOW)) {
+        if (proc2 & VX_PROC2_X2APIC_MODE)
+            return FAIL2(ctl_x2apic_needs_tpr_shadow, secondary_vm_exec_control,
+                         cpu_based_vm_exec_control);
+        if (proc2 & VX_PROC2_APIC_REG_VIRT)
+            return FAIL2(ctl_apic_reg_virt_needs_tpr_shadow, secondary_vm_exec_control,
+                         cpu_based_vm_exec_control);
+        if (proc2 & VX_PROC2_VID)
+            return FAIL2(ctl_vid_needs_tpr_shadow, secondary_vm_exec_control,
+                         cpu_based_vm_exec_control);
+    }
+    if ((proc2 & VX_PROC2_X2APIC_MODE) && (proc2 & VX_PROC2_VIRT_APIC_ACCESS))
+        return FAIL1(ctl_x2apic_and_apic_access, secondary_vm_exec_control);
+    if ((proc2 & VX_PROC2_VID) && !(pin & VX_PIN_EXT_INT_EXITING))
+        return FAIL2(ctl_vid_needs_ext_int_exiting, secondary_vm_exec_control,
+                     pin_based_vm_exec_control);
+    if (pin & VX_PIN_POSTED_INTR) {
+        if (!(proc2 & VX_PROC2_VID))
+            return FAIL2(ctl_posted_needs_vid, pin_based_vm_exec_control,
+                         secondary_vm_exec_control);
+        if (!(exit & VX_EXIT_CTL_ACK_INTR))
+            return FAIL2(ctl_posted_needs_ack_on_exit, pin_based_vm_exec_control,
+                         vm_exit_controls);
+        if (G(posted_intr_nv) & 0xff00)
+            return FAIL1(ctl_posted_vector, posted_intr_nv);
+        uint64_t d = G(posted_intr_desc_addr);
+        if ((d & 0x3f) || !pa_ok(d, vmx_pa_width(p)))
+            return FAIL1(ctl_posted_desc_addr, posted_intr_desc_addr);
+    }
+    if ((proc2 & VX_PROC2_VPID) && G(virtual_processor_id) == 0)
+        return FAIL1(ctl_vpid_zero, virtual_processor_id);
+    if (proc2 & VX_PROC2_EPT) {
+        const uint64_t eptp = G(ept_pointer), ec = cap(p, VX_MSR_VMX_EPT_VPID_CAP);
+        const unsigned mt = (unsigned)(eptp & VX_EPTP_MEMTYPE_MASK);
+        const unsigned walk = (unsigned)(eptp >> VX_EPTP_WALK_SHIFT) & 7;
+        if (!((mt == VX_MEMTYPE_UC && BIT(ec, VX_EPTCAP_UC_BIT)) ||
+              (mt == VX_MEMTYPE_WB && BIT(ec, VX_EPTCAP_WB_BIT))))
+            return FAIL1(ctl_eptp_memtype, ept_pointer);
+        if (!((walk == 3 && BIT(ec, VX_EPTCAP_WALK4_BIT)) ||
+              (walk == 4 && BIT(ec, VX_EPTCAP_WALK5_BIT))))
+            return FAIL1(ctl_eptp_walk_length, ept_pointer);
+        if ((eptp & VX_EPTP_AD) && !BIT(ec, VX_EPTCAP_AD_BIT))
+            return FAIL1(ctl_eptp_ad, ept_pointer);
+        if ((eptp & VX_EPTP_SSS) && !BIT(ec, VX_EPTCAP_SSS_BIT))
+            return FAIL1(ctl_eptp_sss, ept_pointer);
+        if ((eptp & VX_EPTP_RESERVED_LOW) || !pa_ok(eptp, p->maxphyaddr))
+            return FAIL1(ctl_eptp_reserved, ept_pointer);
+    }
+    if (proc2 & VX_PROC2_PML) {
+        if (!(proc2 & VX_PROC2_EPT))
+            return FAIL1(ctl_pml_needs_ept, secondary_vm_exec_control);
+        if (!page_ok(c, G(pml_address)))
+            return FAIL1(ctl_pml_addr, pml_address);
+    }
+    if ((proc2 & VX_PROC2_UNRESTRICTED) && !(proc2 & VX_PROC2_EPT))
+        return FAIL1(ctl_unrestricted_needs_ept, secondary_vm_exec_control);
+    if ((proc2 & VX_PROC2_MBEC) && !(proc2 & VX_PROC2_EPT))
+        return FAIL1(ctl_mbec_needs_ept, secondary_vm_exec_control);
+    if (proc2 & VX_PROC2_SPP) {
+        if (!(proc2 & VX_PROC2_EPT))
+            return FAIL1(ctl_spp_needs_ept, secondary_vm_exec_control);
+        if (!page_ok(c, G(sub_page_permission_table_pointer)))
+            return FAIL1(ctl_spptp, sub_page_permission_table_pointer);
+    }
+    if (proc2 & VX_PROC2_VMFUNC) {
+        const uint64_t vmf = G(vm_function_control);
+        if (vmf & ~cap(p, VX_MSR_VMX_VMFUNC))
+            return FAIL1(ctl_vmfunc_reserved, vm_function_control);
+        if (vmf & VX_VMFUNC_EPTP_SWITCHING) {
+            if (!(proc2 & VX_PROC2_EPT))
+                return FAIL2(ctl_eptp_switching_needs_ept, vm_function_control,
+                             secondary_vm_exec_control);
+            if (!page_ok(c, G(eptp_list_address)))
+                return FAIL1(ctl_eptp_list_addr, eptp_list_address);
+        }
+    }
+    if (proc2 & VX_PROC2_SHADOW_VMCS) {
+        if (!page_ok(c, G(vmread_bitmap)))
+            return FAIL1(ctl_vmread_bitmap, vmread_bitmap);
+        if (!page_ok(c, G(vmwrite_bitmap)))
+            return FAIL1(ctl_vmwrite_bitmap, vmwrite_bitmap);
+    }
+    if ((proc2 & VX_PROC2_EPT_VE) && !page_ok(c, G(ve_information_address)))
+        return FAIL1(ctl_ve_info_addr, ve_information_address);
+
+    /* ---- 27.2.1.2 VM-exit control fields ---- */
+    if (!ctl32_ok(exit, ctl_cap(p, VX_MSR_VMX_EXIT_CTLS, VX_MSR_VMX_TRUE_EXIT_CTLS)))
+        return FAIL1(ctl_exit_reserved, vm_exit_controls);
+    if ((exit & VX_EXIT_CTL_SECONDARY) &&
+        (G(secondary_vm_exit_controls) & ~cap(p, VX_MSR_VMX_EXIT_CTLS2)))
+        return FAIL1(ctl_exit2_reserved, secondary_vm_exit_controls);
+    if (!(pin & VX_PIN_PREEMPTION_TIMER) && (exit & VX_EXIT_CTL_SAVE_PREEMPT))
+        return FAIL2(ctl_save_timer_needs_timer, vm_exit_controls, pin_based_vm_exec_control);
+    if (G(vm_exit_msr_store_count)) {
+        if (!msr_area_start_ok(c, G(vm_exit_msr_store_addr)))
+            return FAIL1(ctl_exit_msr_store_addr, vm_exit_msr_store_addr);
+        if (!msr_area_end_ok(c, G(vm_exit_msr_store_addr), G(vm_exit_msr_store_count)))
+            return FAIL2(ctl_exit_msr_store_end, vm_exit_msr_store_addr, vm_exit_msr_store_count);
+    }
+    if (G(vm_exit_msr_load_count)) {
+        if (!msr_area_start_ok(c, G(vm_exit_msr_load_addr)))
+            return FAIL1(ctl_exit_msr_load_addr, vm_exit_msr_load_addr);
+        if (!msr_area_end_ok(c, G(vm_exit_msr_load_addr), G(vm_exit_msr_load_count)))
+            return FAIL2(ctl_exit_msr_load_end, vm_exit_msr_load_addr, vm_exit_msr_load_count);
+    }
+
+    /* ---- 27.2.1.3 VM-entry control fields ---- */
+    if (!ctl32_ok(entry, ctl_cap(p, VX_MSR_VMX_ENTRY_CTLS, VX_MSR_VMX_TRUE_ENTRY_CTLS)))
+        return FAIL1(ctl_entry_reserved, vm_entry_controls);
+    const uint64_t info = G(vm_entry_intr_info_field);
+    if (info & VX_INTR_INFO_VALID) {
+        const unsigned type = (unsigned)(info >> VX_INTR_INFO_TYPE_SHIFT) & VX_INTR_INFO_TYPE_MASK;
+        const unsigned vec = (unsigned)info & VX_INTR_INFO_VECTOR_MASK;
+        const int ec = (info & VX_INTR_INFO_DELIVER_EC) != 0;
+        const int pe = (G(guest_cr0) & CR0_PE) != 0;
+        const int any_ec = BIT(cap(p, VX_MSR_VMX_BASIC), VX_BASIC_NO_EC_CHECK_BIT);
+        const int vec_has_ec = vec < 32 && BIT(VX_XCPT_WITH_ERROR_CODE, vec);
+        /* Type 7 (other event) needs the 1-setting of "monitor trap flag". */
+        if (type == VX_INTR_TYPE_RESERVED ||
+            (type == VX_INTR_TYPE_OTHER && !BIT(proc_cap >> 32, 27)))
+            return FAIL1(ctl_event_type, vm_entry_intr_info_field);
+        if ((type == VX_INTR_TYPE_NMI && vec != VX_INTR_NMI_VECTOR) ||
+            (type == VX_INTR_TYPE_HW_XCPT && vec > 31) ||
+            (type == VX_INTR_TYPE_OTHER && vec != 0))
+            return FAIL1(ctl_event_vector, vm_entry_intr_info_field);
+        if (!ec && type == VX_INTR_TYPE_HW_XCPT && pe && !any_ec && vec_has_ec)
+            return FAIL2(ctl_event_ec_missing, vm_entry_intr_info_field, guest_cr0);
+        if (ec && type != VX_INTR_TYPE_HW_XCPT)
+            return FAIL1(ctl_event_ec_not_hw, vm_entry_intr_info_field);
+        if (ec && !pe)
+            return FAIL2(ctl_event_ec_pe, vm_entry_intr_info_field, guest_cr0);
+        if (ec && !any_ec && !vec_has_ec)
+            return FAIL1(ctl_event_ec_vector, vm_entry_intr_info_field);
+        if (info & VX_INTR_INFO_RESERVED)
+            return FAIL1(ctl_event_reserved, vm_entry_intr_info_field);
+        if (ec && (G(vm_entry_exception_error_code) & 0xffff0000u))
+            return FAIL2(ctl_event_ec_reserved, vm_entry_exception_error_code,
+                         vm_entry_intr_info_field);
+        if (type == VX_INTR_TYPE_SW_INT || type == VX_INTR_TYPE_PRIV_SW_XCPT ||
+            type == VX_INTR_TYPE_SW_XCPT) {
+            const uint64_t len = G(vm_entry_instruction_len);
+            if (len > 15)
+                return FAIL2(ctl_event_ilen, vm_entry_instruction_len, vm_entry_intr_info_field);
+            if (len == 0 && !BIT(cap(p, VX_MSR_VMX_MISC), VX_MISC_INJECT_ILEN0_BIT))
+                return FAIL2(ctl_event_ilen_zero, vm_entry_instruction_len,
+                             vm_entry_intr_info_field);
+        }
+    }
+    if (G(vm_entry_msr_load_count)) {
+        if (!msr_area_start_ok(c, G(vm_entry_msr_load_addr)))
+            return FAIL1(ctl_entry_msr_load_addr, vm_entry_msr_load_addr);
+        if (!msr_area_end_ok(c, G(vm_entry_msr_load_addr), G(vm_entry_msr_load_count)))
+            return FAIL2(ctl_entry_msr_load_end, vm_entry_msr_load_addr, vm_entry_msr_load_count);
+    }
+    if (!in_smm && (entry & VX_ENTRY_CTL_ENTRY_SMM))
+        return FAIL1(ctl_entry_smm_outside_smm, vm_entry_controls);
+    if (!in_smm && (entry & VX_ENTRY_CTL_DEACT_DUAL))
+        return FAIL1(ctl_entry_dual_outside_smm, vm_entry_controls);
+    if ((entry & VX_ENTRY_CTL_ENTRY_SMM) && (entry & VX_ENTRY_CTL_DEACT_DUAL))
+        return FAIL1(ctl_entry_smm_and_dual, vm_entry_controls);
     return 0;
 }
 
-static int check_host_segments(ck *c)
-{
-    if (get(c, VX_ENC_host_es_selector) & 7) FAIL1(host_es_selector, host_es_selector);
-    if (get(c, VX_ENC_host_cs_selector) & 7) FAIL1(host_cs_selector, host_cs_selector);
-    if (get(c, VX_ENC_host_ss_selector) & 7) FAIL1(host_ss_selector, host_ss_selector);
-    if (get(c, VX_ENC_host_ds_selector) & 7) FAIL1(host_ds_selector, host_ds_selector);
-    if (get(c, VX_ENC_host_fs_selector) & 7) FAIL1(host_fs_selector, host_fs_selector);
-    if (get(c, VX_ENC_host_gs_selector) & 7) FAIL1(host_gs_selector, host_gs_selector);
-    if (get(c, VX_ENC_host_tr_selector) & 7) FAIL1(host_tr_selector, host_tr_selector);
-    if (get(c, VX_ENC_host_cs_selector) == 0) FAIL1(host_cs_null, host_cs_selector);
-    if (get(c, VX_ENC_host_tr_selector) == 0) FAIL1(host_tr_null, host_tr_selector);
-    if (!c->host64 && get(c, VX_ENC_host_ss_selector) == 0) FAIL2(host_ss_null, host_ss_selector, vm_exit_controls);
-    if (!canonical(c, get(c, VX_ENC_host_fs_base))) FAIL1(host_fs_base, host_fs_base);
-    if (!canonical(c, get(c, VX_ENC_host_gs_base))) FAIL1(host_gs_base, host_gs_base);
-    if (!canonical(c, get(c, VX_ENC_host_gdtr_base))) FAIL1(host_gdtr_base, host_gdtr_base);
-    if (!canonical(c, get(c, VX_ENC_host_idtr_base))) FAIL1(host_idtr_base, host_idtr_base);
-    if (!canonical(c, get(c, VX_ENC_host_tr_base))) FAIL1(host_tr_base, host_tr_base);
-    return 0;
-}
-
-static int check_address_space_size(ck *c)
-{
-    if (!(c->e->efer & EFER_LMA)) {
-        if (c->ia32e_guest) FAIL1(size_guest_outside_ia32e, vm_entry_controls);
-        if (c->host64) FAIL1(size_host_outside_ia32e, vm_exit_controls);
-    } else if (!c->host64) {
-        FAIL1(size_host_inside_ia32e, vm_exit_controls);
-    }
-    uint64_t rip = get(c, VX_ENC_host_rip);
-    if (!c->host64) {
-        if (c->ia32e_guest) FAIL2(size_host32_guest, vm_entry_controls, vm_exit_controls);
-        if (get(c, VX_ENC_host_cr4) & CR4_PCIDE) FAIL2(size_host32_pcide, host_cr4, vm_exit_controls);
-        if (rip >> 32) FAIL2(size_host32_rip, host_rip, vm_exit_controls);
-    } else {
-        if (!(get(c, VX_ENC_host_cr4) & CR4_PAE)) FAIL2(size_host64_pae, host_cr4, vm_exit_controls);
-        if (!canonical(c, rip)) FAIL1(size_host64_rip, host_rip);
-    }
-    return 0;
-}
+/* ---- 27.2.2-27.2.4 Checks on the host-state area ----------------------- */
 
 int vx_entry_check_host(const vx_entry_env *e, vx_entry_failure *f)
 {
-    ck c;
-    setup(&c, e, f);
-    if (check_host_registers(&c) < 0 || check_host_segments(&c) < 0 ||
-        check_address_space_size(&c) < 0)
+    vx_entry_failure scratch;
+    chk cc, *c = &cc;
+    if (setup(c, e, f, &scratch))
         return -1;
-    return 0;
-}
+    const vx_profile *p = c->p;
+    const uint64_t exit = G(vm_exit_controls), entry = G(vm_entry_controls);
+    const int host64 = (exit & VX_EXIT_CTL_HOST_ADDR_SPACE) != 0;
+    const uint64_t cr0 = G(host_cr0), cr4 = G(host_cr4);
 
-/* ---- 27.3.1 checks on the guest-state area ---- */
+    /* ---- 27.2.2 control registers, MSRs and SSP ---- */
+    const uint64_t cr0f0 = cap(p, VX_MSR_VMX_CR0_FIXED0), cr0f1 = cap(p, VX_MSR_VMX_CR0_FIXED1);
+    const uint64_t cr4f0 = cap(p, VX_MSR_VMX_CR4_FIXED0), cr4f1 = cap(p, VX_MSR_VMX_CR4_FIXED1);
+    if ((cr0 & cr0f0) != cr0f0)
+        return FAIL1(host_cr0_fixed0, host_cr0);
+    if (cr0 & ~cr0f1)
+        return FAIL1(host_cr0_fixed1, host_cr0);
+    if ((cr4 & cr4f0) != cr4f0)
+        return FAIL1(host_cr4_fixed0, host_cr4);
+    if (cr4 & ~cr4f1)
+        return FAIL1(host_cr4_fixed1, host_cr4);
+    if ((cr4 & CR4_CET) && !(cr0 & CR0_WP))
+        return FAIL2(host_cet_needs_wp, host_cr4, host_cr0);
+    if (!pa_ok(G(host_cr3), p->maxphyaddr))
+        return FAIL1(host_cr3_width, host_cr3);
+    if (!canonical(c, G(host_ia32_sysenter_esp)))
+        return FAIL1(host_sysenter_esp_canonical, host_ia32_sysenter_esp);
+    if (!canonical(c, G(host_ia32_sysenter_eip)))
+        return FAIL1(host_sysenter_eip_canonical, host_ia32_sysenter_eip);
+    if (exit & VX_EXIT_CTL_LOAD_CET) {
+        if (!canonical(c, G(host_s_cet)))
+            return FAIL1(host_s_cet_canonical, host_s_cet);
+        if (!canonical(c, G(host_intr_ssp_table)))
+            return FAIL1(host_isst_canonical, host_intr_ssp_table);
+        if (G(host_s_cet) & S_CET_RESERVED)
+            return FAIL1(host_s_cet_reserved, host_s_cet);
+        if ((G(host_s_cet) & S_CET_SUPPRESS_TRACKER) == S_CET_SUPPRESS_TRACKER)
+            return FAIL1(host_s_cet_suppress_wait, host_s_cet);
+    }
+    if ((exit & VX_EXIT_CTL_LOAD_PERF_GLOBAL) &&
+        (G(host_ia32_perf_global_ctrl) & ~perf_global_valid(p)))
+        return FAIL1(host_perf_global_reserved, host_ia32_perf_global_ctrl);
+    if ((exit & VX_EXIT_CTL_LOAD_PAT) && !pat_ok(G(host_ia32_pat)))
+        return FAIL1(host_pat, host_ia32_pat);
+    if (exit & VX_EXIT_CTL_LOAD_EFER) {
+        const uint64_t efer = G(host_ia32_efer);
+        if (efer & ~efer_valid(p))
+            return FAIL1(host_efer_reserved, host_ia32_efer);
+        if (((efer & EFER_LMA) != 0) != host64)
+            return FAIL2(host_efer_lma, host_ia32_efer, vm_exit_controls);
+        if (((efer & EFER_LME) != 0) != host64)
+            return FAIL2(host_efer_lme, host_ia32_efer, vm_exit_controls);
+    }
+    if ((exit & VX_EXIT_CTL_LOAD_PKRS) && (G(host_ia32_pkrs) >> 32))
+        return FAIL1(host_pkrs_reserved, host_ia32_pkrs);
+    if (exit & VX_EXIT_CTL_LOAD_CET) {
+        const uint64_t ssp = G(host_ssp);
+        if (ssp & 3)
+            return FAIL1(host_ssp_align, host_ssp);
+        if (!host64 && (ssp >> 32))
+            return FAIL2(host_ssp_high, host_ssp, vm_exit_controls);
+        if (host64 && !canonical(c, ssp))
+            return FAIL1(host_ssp_canonical, host_ssp);
+    }
 
-static int check_guest_registers(ck *c)
-{
-    uint64_t cr0 = get(c, VX_ENC_guest_cr0), cr4 = get(c, VX_ENC_guest_cr4);
-    uint64_t f0 = cap(c, 0x486), f1 = cap(c, 0x487);
-    if (c->unrestricted) f0 &= ~(uint64_t)(CR0_PE | CR0_PG);
-    if ((cr0 & f0) != f0) FAIL1(guest_cr0_fixed0, guest_cr0);
-    if (cr0 & ~f1) FAIL1(guest_cr0_fixed1, guest_cr0);
-    if ((cr0 & CR0_PG) && !(cr0 & CR0_PE)) FAIL1(guest_cr0_pg_pe, guest_cr0);
-    f0 = cap(c, 0x488);
-    f1 = cap(c, 0x489);
-    if ((cr4 & f0) != f0) FAIL1(guest_cr4_fixed0, guest_cr4);
-    if (cr4 & ~f1) FAIL1(guest_cr4_fixed1, guest_cr4);
-    if ((c->entryc & ENTRY_LOAD_DEBUG_CONTROLS) && (get(c, VX_ENC_guest_ia32_debugctl) & ~0xFFC3ull))
-        FAIL1(guest_debugctl, guest_ia32_debugctl);
-    if (c->ia32e_guest && !(cr0 & CR0_PG)) FAIL2(guest_ia32e_pg, guest_cr0, vm_entry_controls);
-    if (c->ia32e_guest && !(cr4 & CR4_PAE)) FAIL2(guest_ia32e_pae, guest_cr4, vm_entry_controls);
-    if (!c->ia32e_guest && (cr4 & CR4_PCIDE)) FAIL2(guest_pcide, guest_cr4, vm_entry_controls);
-    if (get(c, VX_ENC_guest_cr3) >> c->width) FAIL1(guest_cr3, guest_cr3);
-    if ((c->entryc & ENTRY_LOAD_DEBUG_CONTROLS) && (get(c, VX_ENC_guest_dr7) >> 32)) FAIL1(guest_dr7, guest_dr7);
-    if (!canonical(c, get(c, VX_ENC_guest_sysenter_esp))) FAIL1(guest_sysenter_esp, guest_sysenter_esp);
-    if (!canonical(c, get(c, VX_ENC_guest_sysenter_eip))) FAIL1(guest_sysenter_eip, guest_sysenter_eip);
-    if ((c->entryc & ENTRY_LOAD_PERF_GLOBAL) &&
-        (get(c, VX_ENC_guest_ia32_perf_global_ctrl) & ~perf_global_ok_bits(c)))
-        FAIL1(guest_perf_global_ctrl, guest_ia32_perf_global_ctrl);
-    if ((c->entryc & ENTRY_LOAD_PAT) && !pat_ok(get(c, VX_ENC_guest_ia32_pat))) FAIL1(guest_pat, guest_ia32_pat);
-    if (c->entryc & ENTRY_LOAD_EFER) {
-        uint64_t efer = get(c, VX_ENC_guest_ia32_efer);
-        if (efer & ~(uint64_t)EFER_VALID) FAIL1(guest_efer_reserved, guest_ia32_efer);
-        if (!!(efer & EFER_LMA) != c->ia32e_guest) FAIL2(guest_efer_lma, guest_ia32_efer, vm_entry_controls);
-        if ((cr0 & CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME))
-            FAIL2(guest_efer_lme, guest_ia32_efer, guest_cr0);
+    /* ---- 27.2.3 segment and descriptor-table registers ---- */
+    static const struct { int id; uint32_t enc; } sels[] = {
+        { VX_CHECK_host_cs_sel, VX_ENC_host_cs_selector },
+        { VX_CHECK_host_ss_sel, VX_ENC_host_ss_selector },
+        { VX_CHECK_host_ds_sel, VX_ENC_host_ds_selector },
+        { VX_CHECK_host_es_sel, VX_ENC_host_es_selector },
+        { VX_CHECK_host_fs_sel, VX_ENC_host_fs_selector },
+        { VX_CHECK_host_gs_sel, VX_ENC_host_gs_selector },
+        { VX_CHECK_host_tr_sel, VX_ENC_host_tr_selector },
+    };
+    for (size_t i = 0; i < sizeof sels / sizeof sels[0]; i++)
+        if (get(c, sels[i].enc) & (VX_SEL_RPL_MASK | VX_SEL_TI))
+            return fail_fields(c, sels[i].id, 1, sels[i].enc, 0, 0);
+    if (G(host_cs_selector) == 0)
+        return FAIL1(host_cs_sel_null, host_cs_selector);
+    if (G(host_tr_selector) == 0)
+        return FAIL1(host_tr_sel_null, host_tr_selector);
+    if (!host64 && G(host_ss_selector) == 0)
+        return FAIL2(host_ss_sel_null, host_ss_selector, vm_exit_controls);
+    static const struct { int id; uint32_t enc; } bases[] = {
+        { VX_CHECK_host_fs_base_canonical, VX_ENC_host_fs_base },
+        { VX_CHECK_host_gs_base_canonical, VX_ENC_host_gs_base },
+        { VX_CHECK_host_gdtr_base_canonical, VX_ENC_host_gdtr_base },
+        { VX_CHECK_host_idtr_base_canonical, VX_ENC_host_idtr_base },
+        { VX_CHECK_host_tr_base_canonical, VX_ENC_host_tr_base },
+    };
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
+        if (!canonical(c, get(c, bases[i].enc)))
+            return fail_fields(c, bases[i].id, 1, bases[i].enc, 0, 0);
+
+    /* ---- 27.2.4 address-space size ---- */
+    const int ia32e_guest = (entry & VX_ENTRY_CTL_IA32E_GUEST) != 0;
+    if (!(c->e->efer & EFER_LMA)) {
+        if (ia32e_guest)
+            return FAIL1(host_lma0_guest_ia32e, vm_entry_controls);
+        if (host64)
+            return FAIL1(host_lma0_host_size, vm_exit_controls);
+    } else if (!host64) {
+        return FAIL1(host_lma1_host_size, vm_exit_controls);
+    }
+    if (!host64) {
+        if (ia32e_guest)
+            return FAIL2(host_size0_guest_ia32e, vm_entry_controls, vm_exit_controls);
+        if (cr4 & CR4_PCIDE)
+            return FAIL2(host_size0_cr4_pcide, host_cr4, vm_exit_controls);
+        if (G(host_rip) >> 32)
+            return FAIL2(host_size0_rip_high, host_rip, vm_exit_controls);
+    } else {
+        if (!(cr4 & CR4_PAE))
+            return FAIL2(host_size1_cr4_pae, host_cr4, vm_exit_controls);
+        if (!canonical(c, G(host_rip)))
+            return FAIL1(host_size1_rip_canonical, host_rip);
     }
     return 0;
 }
 
-/* The segment fields, indexed ES, CS, SS, DS, FS, GS, LDTR, TR. */
-enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_LDTR, S_TR };
-static const uint32_t seg_sel[8] = {
-    VX_ENC_guest_es_selector, VX_ENC_guest_cs_selector, VX_ENC_guest_ss_selector,
-    VX_ENC_guest_ds_selector, VX_ENC_guest_fs_selector, VX_ENC_guest_gs_selector,
-    VX_ENC_guest_ldtr_selector, VX_ENC_guest_tr_selector};
-static const uint32_t seg_base[8] = {
-    VX_ENC_guest_es_base, VX_ENC_guest_cs_base, VX_ENC_guest_ss_base, VX_ENC_guest_ds_base,
-    VX_ENC_guest_fs_base, VX_ENC_guest_gs_base, VX_ENC_guest_ldtr_base, VX_ENC_guest_tr_base};
-static const uint32_t seg_limit[8] = {
-    VX_ENC_guest_es_limit, VX_ENC_guest_cs_limit, VX_ENC_guest_ss_limit, VX_ENC_guest_ds_limit,
-    VX_ENC_guest_fs_limit, VX_ENC_guest_gs_limit, VX_ENC_guest_ldtr_limit, VX_ENC_guest_tr_limit};
-static const uint32_t seg_ar[8] = {
-    VX_ENC_guest_es_ar_bytes, VX_ENC_guest_cs_ar_bytes, VX_ENC_guest_ss_ar_bytes,
-    VX_ENC_guest_ds_ar_bytes, VX_ENC_guest_fs_ar_bytes, VX_ENC_guest_gs_ar_bytes,
-    VX_ENC_guest_ldtr_ar_bytes, VX_ENC_guest_tr_ar_bytes};
+/* ---- 27.3.1 Checks on the guest-state area ----------------------------- */
 
-/* The six registers in the order the SDM's lists use (CS, SS, DS, ES,
- * FS, GS), with the rule of each list for each register. */
-static const int order6[6] = {S_CS, S_SS, S_DS, S_ES, S_FS, S_GS};
-#define RULES6(kind) {VX_CHECK_guest_cs_##kind, VX_CHECK_guest_ss_##kind, VX_CHECK_guest_ds_##kind, \
-                      VX_CHECK_guest_es_##kind, VX_CHECK_guest_fs_##kind, VX_CHECK_guest_gs_##kind}
-static const int r_base_v86[6] = RULES6(base_v86), r_limit_v86[6] = RULES6(limit_v86),
-                 r_ar_v86[6] = RULES6(ar_v86), r_s[6] = RULES6(s), r_present[6] = RULES6(present),
-                 r_ar_reserved[6] = RULES6(ar_reserved), r_gran[6] = RULES6(granularity);
+/* The six segment registers in the order the SDM names them (CS, SS, DS,
+ * ES, FS, GS), with their VMCS fields and their per-register check ids. */
+enum { S_CS, S_SS, S_DS, S_ES, S_FS, S_GS, NSEG };
 
-#define AR_TYPE(a) ((a) & 0xF)
-#define AR_S(a) (((a) >> 4) & 1)
-#define AR_DPL(a) (((a) >> 5) & 3)
-#define AR_P(a) (((a) >> 7) & 1)
-#define AR_L(a) (((a) >> 13) & 1)
-#define AR_DB(a) (((a) >> 14) & 1)
-#define AR_G(a) (((a) >> 15) & 1)
-#define AR_UNUSABLE(a) (((a) >> 16) & 1)
-#define AR_RESERVED 0xFFFE0F00u
+#define PER_SEG(x) { VX_CHECK_guest_cs_##x, VX_CHECK_guest_ss_##x, VX_CHECK_guest_ds_##x, \
+                     VX_CHECK_guest_es_##x, VX_CHECK_guest_fs_##x, VX_CHECK_guest_gs_##x }
+static const int id_base_v86[NSEG] = PER_SEG(base_v86);
+static const int id_limit_v86[NSEG] = PER_SEG(limit_v86);
+static const int id_ar_v86[NSEG] = PER_SEG(ar_v86);
+static const int id_s[NSEG] = PER_SEG(s);
+static const int id_p[NSEG] = PER_SEG(p);
+static const int id_rsvd_11_8[NSEG] = PER_SEG(rsvd_11_8);
+static const int id_g[NSEG] = PER_SEG(g);
+static const int id_rsvd_31_17[NSEG] = PER_SEG(rsvd_31_17);
+#undef PER_SEG
+/* DS, ES, FS, GS only (index - S_DS). */
+static const int id_type_accessed[4] = { VX_CHECK_guest_ds_type_accessed,
+    VX_CHECK_guest_es_type_accessed, VX_CHECK_guest_fs_type_accessed,
+    VX_CHECK_guest_gs_type_accessed };
+static const int id_type_readable[4] = { VX_CHECK_guest_ds_type_readable,
+    VX_CHECK_guest_es_type_readable, VX_CHECK_guest_fs_type_readable,
+    VX_CHECK_guest_gs_type_readable };
+static const int id_dpl_rpl[4] = { VX_CHECK_guest_ds_dpl_rpl, VX_CHECK_guest_es_dpl_rpl,
+    VX_CHECK_guest_fs_dpl_rpl, VX_CHECK_guest_gs_dpl_rpl };
 
-static int granularity_ok(uint32_t limit, uint32_t ar)
+static const struct segf { uint32_t sel, base, limit, ar; } seg_fields[NSEG] = {
+    { VX_ENC_guest_cs_selector, VX_ENC_guest_cs_base, VX_ENC_guest_cs_limit, VX_ENC_guest_cs_ar_bytes },
+    { VX_ENC_guest_ss_selector, VX_ENC_guest_ss_base, VX_ENC_guest_ss_limit, VX_ENC_guest_ss_ar_bytes },
+    { VX_ENC_guest_ds_selector, VX_ENC_guest_ds_base, VX_ENC_guest_ds_limit, VX_ENC_guest_ds_ar_bytes },
+    { VX_ENC_guest_es_selector, VX_ENC_guest_es_base, VX_ENC_guest_es_limit, VX_ENC_guest_es_ar_bytes },
+    { VX_ENC_guest_fs_selector, VX_ENC_guest_fs_base, VX_ENC_guest_fs_limit, VX_ENC_guest_fs_ar_bytes },
+    { VX_ENC_guest_gs_selector, VX_ENC_guest_gs_base, VX_ENC_guest_gs_limit, VX_ENC_guest_gs_ar_bytes },
+};
+
+typedef struct seg {
+    uint64_t sel, base, limit, ar;
+} seg;
+
+static seg read_seg(const chk *c, uint32_t sel, uint32_t base, uint32_t limit, uint32_t ar)
 {
-    if ((limit & 0xFFF) != 0xFFF && AR_G(ar)) return 0;
-    if ((limit & 0xFFF00000) && !AR_G(ar)) return 0;
+    seg s = { get(c, sel), get(c, base), get(c, limit), get(c, ar) };
+    return s;
+}
+
+static int usable(const seg *s) { return !(s->ar & VX_AR_UNUSABLE); }
+static unsigned seg_type(const seg *s) { return (unsigned)s->ar & VX_AR_TYPE_MASK; }
+static unsigned seg_dpl(const seg *s) { return (unsigned)(s->ar & VX_AR_DPL_MASK) >> VX_AR_DPL_SHIFT; }
+static unsigned seg_rpl(const seg *s) { return (unsigned)s->sel & VX_SEL_RPL_MASK; }
+
+/* G must be 0 if any of limit bits 11:0 is 0, 1 if any of bits 31:20 is 1. */
+static int g_ok(const seg *s)
+{
+    if ((s->limit & 0xfff) != 0xfff && (s->ar & VX_AR_G))
+        return 0;
+    if ((s->limit & 0xfff00000u) && !(s->ar & VX_AR_G))
+        return 0;
     return 1;
 }
 
-static int check_guest_segments(ck *c)
+/* Report one field of a segment register. */
+enum { F_SEL, F_BASE, F_LIMIT, F_AR };
+static int fail_seg(chk *c, int id, const struct segf *sf, int which)
 {
-    uint64_t rflags = get(c, VX_ENC_guest_rflags), cr0 = get(c, VX_ENC_guest_cr0);
-    int v86 = (rflags & RFLAGS_VM) != 0;
-    uint64_t sel[8], base[8];
-    uint32_t limit[8], ar[8];
-    for (int i = 0; i < 8; i++) {
-        sel[i] = get(c, seg_sel[i]);
-        base[i] = get(c, seg_base[i]);
-        limit[i] = (uint32_t)get(c, seg_limit[i]);
-        ar[i] = (uint32_t)get(c, seg_ar[i]);
-    }
+    return fail_fields(c, id, 1, which == F_SEL ? sf->sel : which == F_BASE ? sf->base :
+                       which == F_LIMIT ? sf->limit : sf->ar, 0, 0);
+}
+
+/* 27.3.1.2: selector, base-address, limit and access-rights fields, in
+ * that order, each for the registers in the SDM's order. */
+static int check_guest_segments(chk *c, int v86, int ug, int ia32e, uint64_t cr0)
+{
+    seg s[NSEG];
+    for (int i = 0; i < NSEG; i++)
+        s[i] = read_seg(c, seg_fields[i].sel, seg_fields[i].base, seg_fields[i].limit,
+                        seg_fields[i].ar);
+    const seg tr = read_seg(c, VX_ENC_guest_tr_selector, VX_ENC_guest_tr_base,
+                            VX_ENC_guest_tr_limit, VX_ENC_guest_tr_ar_bytes);
+    const seg ldtr = read_seg(c, VX_ENC_guest_ldtr_selector, VX_ENC_guest_ldtr_base,
+                              VX_ENC_guest_ldtr_limit, VX_ENC_guest_ldtr_ar_bytes);
+
     /* Selector fields. */
-    if (sel[S_TR] & 4) return fail(c, VX_CHECK_guest_tr_ti, seg_sel[S_TR], 0, 0);
-    if (!AR_UNUSABLE(ar[S_LDTR]) && (sel[S_LDTR] & 4)) return fail(c, VX_CHECK_guest_ldtr_ti, seg_sel[S_LDTR], 0, 0);
-    if (!v86 && !c->unrestricted && (sel[S_SS] & 3) != (sel[S_CS] & 3))
-        return fail(c, VX_CHECK_guest_ss_rpl, seg_sel[S_SS], seg_sel[S_CS], 0);
+    if (tr.sel & VX_SEL_TI)
+        return FAIL1(guest_tr_sel_ti, guest_tr_selector);
+    if (usable(&ldtr) && (ldtr.sel & VX_SEL_TI))
+        return FAIL2(guest_ldtr_sel_ti, guest_ldtr_selector, guest_ldtr_ar_bytes);
+    if (!v86 && !ug && seg_rpl(&s[S_SS]) != seg_rpl(&s[S_CS]))
+        return FAIL2(guest_ss_rpl_cs, guest_ss_selector, guest_cs_selector);
+
     /* Base-address fields. */
     if (v86)
-        for (int k = 0; k < 6; k++) {
-            int s = order6[k];
-            if (base[s] != sel[s] << 4) return fail(c, r_base_v86[k], seg_base[s], seg_sel[s], 0);
-        }
-    if (!canonical(c, base[S_TR])) return fail(c, VX_CHECK_guest_tr_base, seg_base[S_TR], 0, 0);
-    if (!canonical(c, base[S_FS])) return fail(c, VX_CHECK_guest_fs_base, seg_base[S_FS], 0, 0);
-    if (!canonical(c, base[S_GS])) return fail(c, VX_CHECK_guest_gs_base, seg_base[S_GS], 0, 0);
-    if (!AR_UNUSABLE(ar[S_LDTR]) && !canonical(c, base[S_LDTR]))
-        return fail(c, VX_CHECK_guest_ldtr_base, seg_base[S_LDTR], 0, 0);
-    if (base[S_CS] >> 32) return fail(c, VX_CHECK_guest_cs_base, seg_base[S_CS], 0, 0);
-    if (!AR_UNUSABLE(ar[S_SS]) && (base[S_SS] >> 32)) return fail(c, VX_CHECK_guest_ss_base, seg_base[S_SS], 0, 0);
-    if (!AR_UNUSABLE(ar[S_DS]) && (base[S_DS] >> 32)) return fail(c, VX_CHECK_guest_ds_base, seg_base[S_DS], 0, 0);
-    if (!AR_UNUSABLE(ar[S_ES]) && (base[S_ES] >> 32)) return fail(c, VX_CHECK_guest_es_base, seg_base[S_ES], 0, 0);
+        for (int i = 0; i < NSEG; i++)
+            if (s[i].base != s[i].sel << 4)
+                return fail_fields(c, id_base_v86[i], 2, seg_fields[i].base,
+                                   seg_fields[i].sel, 0);
+    if (!canonical(c, tr.base))
+        return FAIL1(guest_tr_base_canonical, guest_tr_base);
+    if (!canonical(c, s[S_FS].base))
+        return FAIL1(guest_fs_base_canonical, guest_fs_base);
+    if (!canonical(c, s[S_GS].base))
+        return FAIL1(guest_gs_base_canonical, guest_gs_base);
+    if (usable(&ldtr) && !canonical(c, ldtr.base))
+        return FAIL1(guest_ldtr_base_canonical, guest_ldtr_base);
+    if (s[S_CS].base >> 32)
+        return FAIL1(guest_cs_base_high, guest_cs_base);
+    if (usable(&s[S_SS]) && (s[S_SS].base >> 32))
+        return FAIL1(guest_ss_base_high, guest_ss_base);
+    if (usable(&s[S_DS]) && (s[S_DS].base >> 32))
+        return FAIL1(guest_ds_base_high, guest_ds_base);
+    if (usable(&s[S_ES]) && (s[S_ES].base >> 32))
+        return FAIL1(guest_es_base_high, guest_es_base);
+
+    /* Limit fields. */
+    if (v86)
+        for (int i = 0; i < NSEG; i++)
+            if (s[i].limit != 0xffff)
+                return fail_seg(c, id_limit_v86[i], &seg_fields[i], F_LIMIT);
+
+    /* Access-rights fields: CS, SS, DS, ES, FS, GS. */
     if (v86) {
-        /* Limit fields, then access-rights fields, in virtual-8086 mode. */
-        for (int k = 0; k < 6; k++)
-            if (limit[order6[k]] != 0xFFFF) return fail(c, r_limit_v86[k], seg_limit[order6[k]], 0, 0);
-        for (int k = 0; k < 6; k++)
-            if (ar[order6[k]] != 0xF3) return fail(c, r_ar_v86[k], seg_ar[order6[k]], 0, 0);
+        for (int i = 0; i < NSEG; i++)
+            if (s[i].ar != VX_AR_V86)
+                return fail_seg(c, id_ar_v86[i], &seg_fields[i], F_AR);
     } else {
-        /* Types. */
-        unsigned cst = AR_TYPE(ar[S_CS]);
-        if (!(cst == 9 || cst == 11 || cst == 13 || cst == 15 || (cst == 3 && c->unrestricted)))
-            return fail(c, VX_CHECK_guest_cs_type, seg_ar[S_CS], 0, 0);
-        if (!AR_UNUSABLE(ar[S_SS]) && AR_TYPE(ar[S_SS]) != 3 && AR_TYPE(ar[S_SS]) != 7)
-            return fail(c, VX_CHECK_guest_ss_type, seg_ar[S_SS], 0, 0);
-        static const int data_rule[4] = {VX_CHECK_guest_ds_type, VX_CHECK_guest_es_type,
-                                         VX_CHECK_guest_fs_type, VX_CHECK_guest_gs_type};
-        for (int k = 2; k < 6; k++) {
-            int s = order6[k];
-            unsigned t = AR_TYPE(ar[s]);
-            if (!AR_UNUSABLE(ar[s]) && (!(t & 1) || ((t & 8) && !(t & 2))))
-                return fail(c, data_rule[k - 2], seg_ar[s], 0, 0);
+        /* "Checked" below means: the register is CS or it is usable. */
+        int checked[NSEG];
+        for (int i = 0; i < NSEG; i++)
+            checked[i] = i == S_CS || usable(&s[i]);
+        const unsigned cst = seg_type(&s[S_CS]);
+
+        /* Type. */
+        if (!(cst == 9 || cst == 11 || cst == 13 || cst == 15 || (ug && cst == 3)))
+            return FAIL1(guest_cs_type, guest_cs_ar_bytes);
+        if (usable(&s[S_SS]) && seg_type(&s[S_SS]) != 3 && seg_type(&s[S_SS]) != 7)
+            return FAIL1(guest_ss_type, guest_ss_ar_bytes);
+        for (int i = S_DS; i < NSEG; i++) {
+            if (!usable(&s[i]))
+                continue;
+            const unsigned t = seg_type(&s[i]);
+            if (!(t & VX_SEG_TYPE_ACCESSED))
+                return fail_seg(c, id_type_accessed[i - S_DS], &seg_fields[i], F_AR);
+            if ((t & VX_SEG_TYPE_CODE) && !(t & VX_SEG_TYPE_RW))
+                return fail_seg(c, id_type_readable[i - S_DS], &seg_fields[i], F_AR);
         }
-        /* S: code or data segments. */
-        for (int k = 0; k < 6; k++) {
-            int s = order6[k];
-            if ((s == S_CS || !AR_UNUSABLE(ar[s])) && !AR_S(ar[s])) return fail(c, r_s[k], seg_ar[s], 0, 0);
-        }
+        /* S. */
+        for (int i = 0; i < NSEG; i++)
+            if (checked[i] && !(s[i].ar & VX_AR_S))
+                return fail_seg(c, id_s[i], &seg_fields[i], F_AR);
         /* DPL. */
-        unsigned cs_dpl = AR_DPL(ar[S_CS]), ss_dpl = AR_DPL(ar[S_SS]);
-        if (cst == 3 && cs_dpl != 0) return fail(c, VX_CHECK_guest_cs_dpl_type3, seg_ar[S_CS], 0, 0);
-        if ((cst == 9 || cst == 11) && cs_dpl != ss_dpl)
-            return fail(c, VX_CHECK_guest_cs_dpl_nonconforming, seg_ar[S_CS], seg_ar[S_SS], 0);
-        if ((cst == 13 || cst == 15) && cs_dpl > ss_dpl)
-            return fail(c, VX_CHECK_guest_cs_dpl_conforming, seg_ar[S_CS], seg_ar[S_SS], 0);
-        if (!c->unrestricted && ss_dpl != (sel[S_SS] & 3))
-            return fail(c, VX_CHECK_guest_ss_dpl_rpl, seg_ar[S_SS], seg_sel[S_SS], 0);
-        if ((cst == 3 || !(cr0 & CR0_PE)) && ss_dpl != 0)
-            return fail(c, VX_CHECK_guest_ss_dpl_real, seg_ar[S_SS], seg_ar[S_CS], 0);
-        static const int dpl_rule[4] = {VX_CHECK_guest_ds_dpl, VX_CHECK_guest_es_dpl,
-                                        VX_CHECK_guest_fs_dpl, VX_CHECK_guest_gs_dpl};
-        for (int k = 2; k < 6; k++) {
-            int s = order6[k];
-            if (!c->unrestricted && !AR_UNUSABLE(ar[s]) && AR_TYPE(ar[s]) <= 11 &&
-                AR_DPL(ar[s]) < (sel[s] & 3))
-                return fail(c, dpl_rule[k - 2], seg_ar[s], seg_sel[s], 0);
-        }
-        /* Present, reserved bits. */
-        for (int k = 0; k < 6; k++) {
-            int s = order6[k];
-            if ((s == S_CS || !AR_UNUSABLE(ar[s])) && !AR_P(ar[s])) return fail(c, r_present[k], seg_ar[s], 0, 0);
-        }
-        for (int k = 0; k < 6; k++) {
-            int s = order6[k];
-            if ((s == S_CS || !AR_UNUSABLE(ar[s])) && (ar[s] & AR_RESERVED & ~(1u << 16)))
-                return fail(c, r_ar_reserved[k], seg_ar[s], 0, 0);
-        }
-        if (c->ia32e_guest && AR_L(ar[S_CS]) && AR_DB(ar[S_CS]))
-            return fail(c, VX_CHECK_guest_cs_db, seg_ar[S_CS], VX_ENC_vm_entry_controls, 0);
-        for (int k = 0; k < 6; k++) {
-            int s = order6[k];
-            if ((s == S_CS || !AR_UNUSABLE(ar[s])) && !granularity_ok(limit[s], ar[s]))
-                return fail(c, r_gran[k], seg_ar[s], seg_limit[s], 0);
-        }
+        const unsigned ssdpl = seg_dpl(&s[S_SS]);
+        if (cst == 3 && seg_dpl(&s[S_CS]) != 0)
+            return FAIL1(guest_cs_dpl_data, guest_cs_ar_bytes);
+        if ((cst == 9 || cst == 11) && seg_dpl(&s[S_CS]) != ssdpl)
+            return FAIL2(guest_cs_dpl_nonconforming, guest_cs_ar_bytes, guest_ss_ar_bytes);
+        if ((cst == 13 || cst == 15) && seg_dpl(&s[S_CS]) > ssdpl)
+            return FAIL2(guest_cs_dpl_conforming, guest_cs_ar_bytes, guest_ss_ar_bytes);
+        /* The SS DPL is the CPL, usable or not (25.4.1). */
+        if (!ug && ssdpl != seg_rpl(&s[S_SS]))
+            return FAIL2(guest_ss_dpl_rpl, guest_ss_ar_bytes, guest_ss_selector);
+        if ((cst == 3 || !(cr0 & CR0_PE)) && ssdpl != 0)
+            return FAIL2(guest_ss_dpl_zero, guest_ss_ar_bytes, guest_cs_ar_bytes);
+        for (int i = S_DS; i < NSEG; i++)
+            if (!ug && usable(&s[i]) && seg_type(&s[i]) <= 11 && seg_dpl(&s[i]) < seg_rpl(&s[i]))
+                return fail_fields(c, id_dpl_rpl[i - S_DS], 2, seg_fields[i].ar,
+                                   seg_fields[i].sel, 0);
+        /* P. */
+        for (int i = 0; i < NSEG; i++)
+            if (checked[i] && !(s[i].ar & VX_AR_P))
+                return fail_seg(c, id_p[i], &seg_fields[i], F_AR);
+        /* Bits 11:8. */
+        for (int i = 0; i < NSEG; i++)
+            if (checked[i] && (s[i].ar & VX_AR_RSVD_11_8))
+                return fail_seg(c, id_rsvd_11_8[i], &seg_fields[i], F_AR);
+        /* D/B. */
+        if (ia32e && (s[S_CS].ar & VX_AR_L) && (s[S_CS].ar & VX_AR_DB))
+            return FAIL1(guest_cs_db_long, guest_cs_ar_bytes);
+        /* G. */
+        for (int i = 0; i < NSEG; i++)
+            if (checked[i] && !g_ok(&s[i]))
+                return fail_fields(c, id_g[i], 2, seg_fields[i].ar, seg_fields[i].limit, 0);
+        /* Bits 31:17. */
+        for (int i = 0; i < NSEG; i++)
+            if (checked[i] && (s[i].ar & VX_AR_RSVD_31_17))
+                return fail_seg(c, id_rsvd_31_17[i], &seg_fields[i], F_AR);
     }
+
     /* TR. */
-    unsigned trt = AR_TYPE(ar[S_TR]);
-    if (c->ia32e_guest ? trt != 11 : (trt != 3 && trt != 11))
-        return fail(c, VX_CHECK_guest_tr_type, seg_ar[S_TR], VX_ENC_vm_entry_controls, 0);
-    if (AR_S(ar[S_TR])) return fail(c, VX_CHECK_guest_tr_s, seg_ar[S_TR], 0, 0);
-    if (!AR_P(ar[S_TR])) return fail(c, VX_CHECK_guest_tr_present, seg_ar[S_TR], 0, 0);
-    if (ar[S_TR] & AR_RESERVED & ~(1u << 16)) return fail(c, VX_CHECK_guest_tr_ar_reserved, seg_ar[S_TR], 0, 0);
-    if (!granularity_ok(limit[S_TR], ar[S_TR])) return fail(c, VX_CHECK_guest_tr_granularity, seg_ar[S_TR], seg_limit[S_TR], 0);
-    if (AR_UNUSABLE(ar[S_TR])) return fail(c, VX_CHECK_guest_tr_unusable, seg_ar[S_TR], 0, 0);
-    /* LDTR, if usable. */
-    if (!AR_UNUSABLE(ar[S_LDTR])) {
-        uint32_t a = ar[S_LDTR];
-        if (AR_TYPE(a) != 2) return fail(c, VX_CHECK_guest_ldtr_type, seg_ar[S_LDTR], 0, 0);
-        if (AR_S(a)) return fail(c, VX_CHECK_guest_ldtr_s, seg_ar[S_LDTR], 0, 0);
-        if (!AR_P(a)) return fail(c, VX_CHECK_guest_ldtr_present, seg_ar[S_LDTR], 0, 0);
-        if (a & AR_RESERVED) return fail(c, VX_CHECK_guest_ldtr_ar_reserved, seg_ar[S_LDTR], 0, 0);
-        if (!granularity_ok(limit[S_LDTR], a))
-            return fail(c, VX_CHECK_guest_ldtr_granularity, seg_ar[S_LDTR], seg_limit[S_LDTR], 0);
+    const unsigned trt = seg_type(&tr);
+    if (!(trt == VX_SEG_TYPE_TSS_BUSY || (!ia32e && trt == VX_SEG_TYPE_TSS16_BUSY)))
+        return FAIL1(guest_tr_type, guest_tr_ar_bytes);
+    if (tr.ar & VX_AR_S)
+        return FAIL1(guest_tr_s, guest_tr_ar_bytes);
+    if (!(tr.ar & VX_AR_P))
+        return FAIL1(guest_tr_p, guest_tr_ar_bytes);
+    if (tr.ar & VX_AR_RSVD_11_8)
+        return FAIL1(guest_tr_rsvd_11_8, guest_tr_ar_bytes);
+    if (!g_ok(&tr))
+        return FAIL2(guest_tr_g, guest_tr_ar_bytes, guest_tr_limit);
+    if (tr.ar & VX_AR_UNUSABLE)
+        return FAIL1(guest_tr_unusable, guest_tr_ar_bytes);
+    if (tr.ar & VX_AR_RSVD_31_17)
+        return FAIL1(guest_tr_rsvd_31_17, guest_tr_ar_bytes);
+
+    /* LDTR. */
+    if (usable(&ldtr)) {
+        if (seg_type(&ldtr) != VX_SEG_TYPE_LDT)
+            return FAIL1(guest_ldtr_type, guest_ldtr_ar_bytes);
+        if (ldtr.ar & VX_AR_S)
+            return FAIL1(guest_ldtr_s, guest_ldtr_ar_bytes);
+        if (!(ldtr.ar & VX_AR_P))
+            return FAIL1(guest_ldtr_p, guest_ldtr_ar_bytes);
+        if (ldtr.ar & VX_AR_RSVD_11_8)
+            return FAIL1(guest_ldtr_rsvd_11_8, guest_ldtr_ar_bytes);
+        if (!g_ok(&ldtr))
+            return FAIL2(guest_ldtr_g, guest_ldtr_ar_bytes, guest_ldtr_limit);
+        if (ldtr.ar & VX_AR_RSVD_31_17)
+            return FAIL1(guest_ldtr_rsvd_31_17, guest_ldtr_ar_bytes);
     }
     return 0;
 }
 
-static int check_guest_tables_rip_rflags(ck *c)
+/* Read a little-endian value of len bytes; all ones when the memory is not
+ * there. */
+static uint64_t read_le(const chk *c, uint64_t pa, size_t len)
 {
-    if (!canonical(c, get(c, VX_ENC_guest_gdtr_base))) FAIL1(guest_gdtr_base, guest_gdtr_base);
-    if (!canonical(c, get(c, VX_ENC_guest_idtr_base))) FAIL1(guest_idtr_base, guest_idtr_base);
-    if (get(c, VX_ENC_guest_gdtr_limit) >> 16) FAIL1(guest_gdtr_limit, guest_gdtr_limit);
-    if (get(c, VX_ENC_guest_idtr_limit) >> 16) FAIL1(guest_idtr_limit, guest_idtr_limit);
-    uint64_t rip = get(c, VX_ENC_guest_rip), rflags = get(c, VX_ENC_guest_rflags);
-    int cs_l = AR_L((uint32_t)get(c, VX_ENC_guest_cs_ar_bytes));
-    if (!(c->ia32e_guest && cs_l) && (rip >> 32)) FAIL2(guest_rip_high, guest_rip, guest_cs_ar_bytes);
-    if (c->ia32e_guest && cs_l && !canonical(c, rip)) FAIL1(guest_rip_canonical, guest_rip);
-    if ((rflags & 0xFFFFFFFFFFC08028ull) || !(rflags & 2)) FAIL1(guest_rflags_reserved, guest_rflags);
-    if ((c->ia32e_guest || !(get(c, VX_ENC_guest_cr0) & CR0_PE)) && (rflags & RFLAGS_VM))
-        FAIL2(guest_rflags_vm, guest_rflags, guest_cr0);
-    uint32_t info = (uint32_t)get(c, VX_ENC_vm_entry_intr_info_field);
-    if ((info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == INTR_TYPE_EXT_INTR && !(rflags & RFLAGS_IF))
-        FAIL2(guest_rflags_if, guest_rflags, vm_entry_intr_info_field);
-    return 0;
+    uint8_t b[8];
+    if (len > sizeof b || !c->e->read_phys || c->e->read_phys(c->e->ctx, pa, b, len) != 0)
+        return len >= 8 ? UINT64_MAX : (1ull << (8 * len)) - 1;
+    uint64_t v = 0;
+    for (size_t i = len; i-- > 0;)
+        v = v << 8 | b[i];
+    return v;
 }
 
-static int check_guest_non_register(ck *c)
+int vx_entry_check_guest(const vx_entry_env *e, vx_entry_failure *f, uint64_t pdpte_out[4])
 {
-    uint64_t act = get(c, VX_ENC_guest_activity_state);
-    uint32_t intr = (uint32_t)get(c, VX_ENC_guest_interruptibility_info);
-    uint32_t info = (uint32_t)get(c, VX_ENC_vm_entry_intr_info_field);
-    int inject = (info & INTR_INFO_VALID) != 0;
-    unsigned type = INTR_INFO_TYPE(info), vector = INTR_INFO_VECTOR(info);
-    uint64_t misc = cap(c, 0x485);
-    if (act > 3 || (act && !((misc >> (5 + act)) & 1))) FAIL1(guest_activity, guest_activity_state);
-    if (act == ACTIVITY_HLT && AR_DPL((uint32_t)get(c, VX_ENC_guest_ss_ar_bytes)) != 0)
-        FAIL2(guest_activity_hlt_ss_dpl, guest_activity_state, guest_ss_ar_bytes);
-    if (act != ACTIVITY_ACTIVE && (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
-        FAIL2(guest_activity_blocking, guest_activity_state, guest_interruptibility_info);
-    if (inject && act == ACTIVITY_HLT &&
-        !(type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI || type == INTR_TYPE_OTHER ||
-          (type == INTR_TYPE_HW_EXCEPTION && (vector == 1 || vector == 18))))
-        FAIL2(guest_activity_hlt_event, guest_activity_state, vm_entry_intr_info_field);
-    if (inject && act == ACTIVITY_SHUTDOWN &&
-        !(type == INTR_TYPE_NMI || (type == INTR_TYPE_HW_EXCEPTION && vector == 18)))
-        FAIL2(guest_activity_shutdown_event, guest_activity_state, vm_entry_intr_info_field);
-    if (inject && act == ACTIVITY_WAIT_SIPI)
-        FAIL2(guest_activity_sipi_event, guest_activity_state, vm_entry_intr_info_field);
-    /* Bit 4 (enclave interruption) exists only with SGX, which no
-     * profile has. */
-    if (intr & ~0xFu) FAIL1(guest_intr_reserved, guest_interruptibility_info);
-    if ((intr & INTERRUPTIBILITY_STI) && (intr & INTERRUPTIBILITY_MOV_SS))
-        FAIL1(guest_intr_sti_movss, guest_interruptibility_info);
-    uint64_t rflags = get(c, VX_ENC_guest_rflags);
-    if ((intr & INTERRUPTIBILITY_STI) && !(rflags & RFLAGS_IF))
-        FAIL2(guest_intr_sti_if, guest_interruptibility_info, guest_rflags);
-    if (inject && type == INTR_TYPE_EXT_INTR && (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
-        FAIL2(guest_intr_ext_inject, guest_interruptibility_info, vm_entry_intr_info_field);
-    if (inject && type == INTR_TYPE_NMI && (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)))
-        FAIL2(guest_intr_nmi_inject, guest_interruptibility_info, vm_entry_intr_info_field);
-    if (intr & INTERRUPTIBILITY_SMI) FAIL1(guest_intr_smi, guest_interruptibility_info);
-    if ((c->pin & PIN_VIRTUAL_NMIS) && inject && type == INTR_TYPE_NMI && (intr & INTERRUPTIBILITY_NMI))
-        FAIL2(guest_intr_virtual_nmi, guest_interruptibility_info, vm_entry_intr_info_field);
-    /* Pending debug exceptions (Table 25-4); bit 16 (RTM) is reserved:
-     * no profile has RTM. */
-    uint64_t pend = get(c, VX_ENC_guest_pending_dbg_exceptions);
-    if (pend & ~0x500Full) FAIL1(guest_pending_dbg_reserved, guest_pending_dbg_exceptions);
-    if ((intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) || act == ACTIVITY_HLT) {
-        int btf = (get(c, VX_ENC_guest_ia32_debugctl) >> 1) & 1, tf = (rflags & RFLAGS_TF) != 0;
-        int bs = (pend >> 14) & 1;
-        if (tf && !btf && !bs) FAIL3(guest_pending_dbg_bs_set, guest_pending_dbg_exceptions, guest_rflags, guest_ia32_debugctl);
-        if ((!tf || btf) && bs) FAIL3(guest_pending_dbg_bs_clear, guest_pending_dbg_exceptions, guest_rflags, guest_ia32_debugctl);
-    }
-    /* The VMCS link pointer; failures have exit qualification 4 (27.8). */
-    uint64_t link = get(c, VX_ENC_vmcs_link_pointer);
-    if (link != ~0ull) {
-        int rule = -1;
-        uint32_t rev = 0xFFFFFFFF;
-        if (link & 0xFFF) rule = VX_CHECK_guest_link_alignment;
-        else if (link >> c->width) rule = VX_CHECK_guest_link_width;
-        else {
-            if (!c->e->read_phys || c->e->read_phys(c->e->ctx, link, &rev, 4) < 0) rev = 0xFFFFFFFF;
-            if ((rev & 0x7FFFFFFF) != (uint32_t)(cap(c, 0x480) & 0x7FFFFFFF)) rule = VX_CHECK_guest_link_revision;
-            else if ((rev >> 31) != ((c->proc2 & PROC2_VMCS_SHADOWING) != 0)) rule = VX_CHECK_guest_link_shadow;
-        }
-        if (rule >= 0) {
-            fail(c, rule, VX_ENC_vmcs_link_pointer, 0, 0);
-            c->f->qualification = 4;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* 27.3.1.6: PAE paging outside IA-32e mode uses four PDPTEs, from the
- * VMCS with EPT, from the table CR3 names without it; each present one
- * must have its reserved bits 0 (SDM Vol. 3A 4.4.1).  Failures have exit
- * qualification 2 (27.8). */
-static int check_guest_pdptes(ck *c, uint64_t pdpte[4])
-{
-    uint64_t cr0 = get(c, VX_ENC_guest_cr0), cr4 = get(c, VX_ENC_guest_cr4);
-    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || c->ia32e_guest) return 0;
-    static const uint32_t fields[4] = {VX_ENC_guest_pdptr0, VX_ENC_guest_pdptr1,
-                                       VX_ENC_guest_pdptr2, VX_ENC_guest_pdptr3};
-    int from_vmcs = (c->proc2 & PROC2_ENABLE_EPT) != 0;
-    uint64_t table = get(c, VX_ENC_guest_cr3) & 0xFFFFFFE0ull;
-    for (int i = 0; i < 4; i++) {
-        uint64_t e = ~0ull;
-        if (from_vmcs) e = get(c, fields[i]);
-        else if (!c->e->read_phys || c->e->read_phys(c->e->ctx, table + 8u * i, &e, 8) < 0) e = ~0ull;
-        pdpte[i] = e;
-        if ((e & 1) && ((e & 0x1E6) || (e >> c->width))) {
-            fail(c, VX_CHECK_guest_pdpte, from_vmcs ? fields[i] : VX_ENC_guest_cr3, 0, 0);
-            if (!from_vmcs) c->f->value[0] = e; /* the entry, read from memory */
-            c->f->qualification = 2;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int vx_entry_check_guest(const vx_entry_env *e, vx_entry_failure *f, uint64_t pdpte[4])
-{
-    ck c;
-    setup(&c, e, f);
-    memset(pdpte, 0, 4 * sizeof pdpte[0]);
-    if (check_guest_registers(&c) < 0 || check_guest_segments(&c) < 0 ||
-        check_guest_tables_rip_rflags(&c) < 0 || check_guest_non_register(&c) < 0 ||
-        check_guest_pdptes(&c, pdpte) < 0)
+    vx_entry_failure scratch;
+    chk cc, *c = &cc;
+    if (pdpte_out)
+        memset(pdpte_out, 0, 4 * sizeof pdpte_out[0]);
+    if (setup(c, e, f, &scratch))
         return -1;
+    const vx_profile *p = c->p;
+    const uint64_t pin = G(pin_based_vm_exec_control);
+    const uint64_t proc = G(cpu_based_vm_exec_control);
+    const uint64_t proc2 = (proc & VX_PROC_SECONDARY) ? G(secondary_vm_exec_control) : 0;
+    const uint64_t entry = G(vm_entry_controls);
+    const int ug = (proc2 & VX_PROC2_UNRESTRICTED) != 0;
+    const int ia32e = (entry & VX_ENTRY_CTL_IA32E_GUEST) != 0;
+    const uint64_t cr0 = G(guest_cr0), cr4 = G(guest_cr4), rflags = G(guest_rflags);
+    const uint64_t info = G(vm_entry_intr_info_field);
+    const int inject = (info & VX_INTR_INFO_VALID) != 0;
+    const unsigned itype = (unsigned)(info >> VX_INTR_INFO_TYPE_SHIFT) & VX_INTR_INFO_TYPE_MASK;
+    const unsigned ivec = (unsigned)info & VX_INTR_INFO_VECTOR_MASK;
+
+    /* ---- 27.3.1.1 control registers, debug registers, MSRs ---- */
+    /* NW and CD are never checked (VM entry does not change them); PE and
+     * PG are not checked with unrestricted guest. */
+    const uint64_t skip = CR0_NW | CR0_CD | (ug ? CR0_PE | CR0_PG : 0);
+    const uint64_t cr0f0 = cap(p, VX_MSR_VMX_CR0_FIXED0) & ~skip;
+    const uint64_t cr0f1 = cap(p, VX_MSR_VMX_CR0_FIXED1) | skip;
+    const uint64_t cr4f0 = cap(p, VX_MSR_VMX_CR4_FIXED0), cr4f1 = cap(p, VX_MSR_VMX_CR4_FIXED1);
+    if ((cr0 & cr0f0) != cr0f0)
+        return FAIL1(guest_cr0_fixed0, guest_cr0);
+    if (cr0 & ~cr0f1)
+        return FAIL1(guest_cr0_fixed1, guest_cr0);
+    if ((cr0 & CR0_PG) && !(cr0 & CR0_PE))
+        return FAIL1(guest_cr0_pg_pe, guest_cr0);
+    if ((cr4 & cr4f0) != cr4f0)
+        return FAIL1(guest_cr4_fixed0, guest_cr4);
+    if (cr4 & ~cr4f1)
+        return FAIL1(guest_cr4_fixed1, guest_cr4);
+    if ((cr4 & CR4_CET) && !(cr0 & CR0_WP))
+        return FAIL2(guest_cet_needs_wp, guest_cr4, guest_cr0);
+    if ((entry & VX_ENTRY_CTL_LOAD_DEBUG) && (G(guest_ia32_debugctl) & ~debugctl_valid(p)))
+        return FAIL1(guest_debugctl_reserved, guest_ia32_debugctl);
+    if (ia32e) {
+        if (!(cr0 & CR0_PG))
+            return FAIL2(guest_ia32e_cr0_pg, guest_cr0, vm_entry_controls);
+        if (!(cr4 & CR4_PAE))
+            return FAIL2(guest_ia32e_cr4_pae, guest_cr4, vm_entry_controls);
+    } else if (cr4 & CR4_PCIDE) {
+        return FAIL2(guest_cr4_pcide, guest_cr4, vm_entry_controls);
+    }
+    if (!pa_ok(G(guest_cr3), p->maxphyaddr))
+        return FAIL1(guest_cr3_width, guest_cr3);
+    if ((entry & VX_ENTRY_CTL_LOAD_DEBUG) && (G(guest_dr7) >> 32))
+        return FAIL1(guest_dr7_high, guest_dr7);
+    if (!canonical(c, G(guest_sysenter_esp)))
+        return FAIL1(guest_sysenter_esp_canonical, guest_sysenter_esp);
+    if (!canonical(c, G(guest_sysenter_eip)))
+        return FAIL1(guest_sysenter_eip_canonical, guest_sysenter_eip);
+    if (entry & VX_ENTRY_CTL_LOAD_CET) {
+        if (!canonical(c, G(guest_s_cet)))
+            return FAIL1(guest_s_cet_canonical, guest_s_cet);
+        if (!canonical(c, G(guest_intr_ssp_table)))
+            return FAIL1(guest_isst_canonical, guest_intr_ssp_table);
+        if (G(guest_s_cet) & S_CET_RESERVED)
+            return FAIL1(guest_s_cet_reserved, guest_s_cet);
+        if ((G(guest_s_cet) & S_CET_SUPPRESS_TRACKER) == S_CET_SUPPRESS_TRACKER)
+            return FAIL1(guest_s_cet_suppress_wait, guest_s_cet);
+    }
+    if ((entry & VX_ENTRY_CTL_LOAD_PERF_GLOBAL) &&
+        (G(guest_ia32_perf_global_ctrl) & ~perf_global_valid(p)))
+        return FAIL1(guest_perf_global_reserved, guest_ia32_perf_global_ctrl);
+    if ((entry & VX_ENTRY_CTL_LOAD_PAT) && !pat_ok(G(guest_ia32_pat)))
+        return FAIL1(guest_pat, guest_ia32_pat);
+    if (entry & VX_ENTRY_CTL_LOAD_EFER) {
+        const uint64_t efer = G(guest_ia32_efer);
+        const int lma = (efer & EFER_LMA) != 0, lme = (efer & EFER_LME) != 0;
+        if (efer & ~efer_valid(p))
+            return FAIL1(guest_efer_reserved, guest_ia32_efer);
+        if (lma != ia32e)
+            return FAIL2(guest_efer_lma, guest_ia32_efer, vm_entry_controls);
+        if ((cr0 & CR0_PG) && lma != lme)
+            return FAIL2(guest_efer_lme, guest_ia32_efer, guest_cr0);
+    }
+    if (entry & VX_ENTRY_CTL_LOAD_BNDCFGS) {
+        if (G(guest_bndcfgs) & BNDCFGS_RESERVED)
+            return FAIL1(guest_bndcfgs_reserved, guest_bndcfgs);
+        if (!canonical(c, G(guest_bndcfgs) & ~0xfffull))
+            return FAIL1(guest_bndcfgs_canonical, guest_bndcfgs);
+    }
+    if ((entry & VX_ENTRY_CTL_LOAD_RTIT) && (G(guest_ia32_rtit_ctl) & RTIT_CTL_RESERVED))
+        return FAIL1(guest_rtit_ctl_reserved, guest_ia32_rtit_ctl);
+    if ((entry & VX_ENTRY_CTL_LOAD_LBR) && (G(guest_ia32_lbr_ctl) & ~LBR_CTL_VALID))
+        return FAIL1(guest_lbr_ctl_reserved, guest_ia32_lbr_ctl);
+    if ((entry & VX_ENTRY_CTL_LOAD_PKRS) && (G(guest_ia32_pkrs) >> 32))
+        return FAIL1(guest_pkrs_reserved, guest_ia32_pkrs);
+
+    /* ---- 27.3.1.2 segment registers ---- */
+    if (check_guest_segments(c, (rflags & RFLAGS_VM) != 0, ug, ia32e, cr0))
+        return -1;
+
+    /* ---- 27.3.1.3 descriptor-table registers ---- */
+    if (!canonical(c, G(guest_gdtr_base)))
+        return FAIL1(guest_gdtr_base_canonical, guest_gdtr_base);
+    if (!canonical(c, G(guest_idtr_base)))
+        return FAIL1(guest_idtr_base_canonical, guest_idtr_base);
+    if (G(guest_gdtr_limit) >> 16)
+        return FAIL1(guest_gdtr_limit, guest_gdtr_limit);
+    if (G(guest_idtr_limit) >> 16)
+        return FAIL1(guest_idtr_limit, guest_idtr_limit);
+
+    /* ---- 27.3.1.4 RIP, RFLAGS, SSP ---- */
+    const int code64 = ia32e && (G(guest_cs_ar_bytes) & VX_AR_L);
+    if (!code64 && (G(guest_rip) >> 32))
+        return FAIL2(guest_rip_high, guest_rip, guest_cs_ar_bytes);
+    if (code64 && !canonical(c, G(guest_rip)))
+        return FAIL1(guest_rip_canonical, guest_rip);
+    if (rflags & RFLAGS_RESERVED)
+        return FAIL1(guest_rflags_reserved, guest_rflags);
+    if (!(rflags & RFLAGS_FIXED))
+        return FAIL1(guest_rflags_bit1, guest_rflags);
+    if ((rflags & RFLAGS_VM) && ia32e)
+        return FAIL2(guest_rflags_vm_ia32e, guest_rflags, vm_entry_controls);
+    if ((rflags & RFLAGS_VM) && !(cr0 & CR0_PE))
+        return FAIL2(guest_rflags_vm_pe, guest_rflags, guest_cr0);
+    if (inject && itype == VX_INTR_TYPE_EXT_INT && !(rflags & RFLAGS_IF))
+        return FAIL2(guest_rflags_if_extint, guest_rflags, vm_entry_intr_info_field);
+    if (entry & VX_ENTRY_CTL_LOAD_CET) {
+        const uint64_t ssp = G(guest_ssp);
+        if (ssp & 3)
+            return FAIL1(guest_ssp_align, guest_ssp);
+        if (!code64 && (ssp >> 32))
+            return FAIL1(guest_ssp_high, guest_ssp);
+        if (code64 && !canonical(c, ssp))
+            return FAIL1(guest_ssp_canonical, guest_ssp);
+    }
+
+    /* ---- 27.3.1.5 non-register state ---- */
+    const uint64_t act = G(guest_activity_state), intr = G(guest_interruptibility_info);
+    const uint64_t misc = cap(p, VX_MSR_VMX_MISC);
+    if (!(act == VX_ACTIVITY_ACTIVE ||
+          (act == VX_ACTIVITY_HLT && BIT(misc, VX_MISC_ACT_HLT_BIT)) ||
+          (act == VX_ACTIVITY_SHUTDOWN && BIT(misc, VX_MISC_ACT_SHUTDOWN_BIT)) ||
+          (act == VX_ACTIVITY_WAIT_SIPI && BIT(misc, VX_MISC_ACT_SIPI_BIT))))
+        return FAIL1(guest_activity_supported, guest_activity_state);
+    if (act == VX_ACTIVITY_HLT && (G(guest_ss_ar_bytes) & VX_AR_DPL_MASK))
+        return FAIL2(guest_activity_hlt_ss_dpl, guest_activity_state, guest_ss_ar_bytes);
+    if (act != VX_ACTIVITY_ACTIVE && (intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS)))
+        return FAIL2(guest_activity_not_active_blocking, guest_activity_state,
+                     guest_interruptibility_info);
+    if (inject) {
+        const int hw = itype == VX_INTR_TYPE_HW_XCPT;
+        if (act == VX_ACTIVITY_HLT &&
+            !(itype == VX_INTR_TYPE_EXT_INT || itype == VX_INTR_TYPE_NMI ||
+              (hw && ivec < 32 && BIT(VX_XCPT_ALLOWED_IN_HLT, ivec)) ||
+              (itype == VX_INTR_TYPE_OTHER && ivec == 0)))
+            return FAIL2(guest_activity_hlt_event, guest_activity_state, vm_entry_intr_info_field);
+        if (act == VX_ACTIVITY_SHUTDOWN &&
+            !(itype == VX_INTR_TYPE_NMI || (hw && ivec < 32 && BIT(VX_XCPT_ALLOWED_IN_SHUTDOWN, ivec))))
+            return FAIL2(guest_activity_shutdown_event, guest_activity_state,
+                         vm_entry_intr_info_field);
+        if (act == VX_ACTIVITY_WAIT_SIPI)
+            return FAIL2(guest_activity_sipi_event, guest_activity_state, vm_entry_intr_info_field);
+    }
+    if (act == VX_ACTIVITY_WAIT_SIPI && (entry & VX_ENTRY_CTL_ENTRY_SMM))
+        return FAIL2(guest_activity_sipi_smm, guest_activity_state, vm_entry_controls);
+
+    if (intr & VX_INTR_STATE_RESERVED)
+        return FAIL1(guest_intr_reserved, guest_interruptibility_info);
+    if ((intr & VX_INTR_BLOCK_STI) && (intr & VX_INTR_BLOCK_MOV_SS))
+        return FAIL1(guest_intr_sti_movss, guest_interruptibility_info);
+    if ((intr & VX_INTR_BLOCK_STI) && !(rflags & RFLAGS_IF))
+        return FAIL2(guest_intr_sti_if, guest_interruptibility_info, guest_rflags);
+    if (inject && itype == VX_INTR_TYPE_EXT_INT &&
+        (intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS)))
+        return FAIL2(guest_intr_extint_blocking, guest_interruptibility_info,
+                     vm_entry_intr_info_field);
+    if (inject && itype == VX_INTR_TYPE_NMI && (intr & VX_INTR_BLOCK_MOV_SS))
+        return FAIL2(guest_intr_nmi_movss, guest_interruptibility_info, vm_entry_intr_info_field);
+    if (inject && itype == VX_INTR_TYPE_NMI && (intr & VX_INTR_BLOCK_STI))
+        return FAIL2(guest_intr_nmi_sti, guest_interruptibility_info, vm_entry_intr_info_field);
+    if (!in_smm && (intr & VX_INTR_BLOCK_SMI))
+        return FAIL1(guest_intr_smi_outside_smm, guest_interruptibility_info);
+    if ((entry & VX_ENTRY_CTL_ENTRY_SMM) && !(intr & VX_INTR_BLOCK_SMI))
+        return FAIL2(guest_intr_smi_entry_smm, guest_interruptibility_info, vm_entry_controls);
+    if ((pin & VX_PIN_VIRTUAL_NMIS) && inject && itype == VX_INTR_TYPE_NMI &&
+        (intr & VX_INTR_BLOCK_NMI))
+        return FAIL3(guest_intr_nmi_virtual_nmi, guest_interruptibility_info,
+                     vm_entry_intr_info_field, pin_based_vm_exec_control);
+    if ((intr & VX_INTR_ENCLAVE) && (intr & VX_INTR_BLOCK_MOV_SS))
+        return FAIL1(guest_intr_enclave_movss, guest_interruptibility_info);
+    if ((intr & VX_INTR_ENCLAVE) && !BIT(cpuid_reg(p, 7, 0, EBX), 2))
+        return FAIL1(guest_intr_enclave_sgx, guest_interruptibility_info);
+
+    const uint64_t pd = G(guest_pending_dbg_exceptions);
+    if (pd & ~VX_PENDING_DBG_VALID)
+        return FAIL1(guest_pending_dbg_reserved, guest_pending_dbg_exceptions);
+    if ((intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS)) || act == VX_ACTIVITY_HLT) {
+        const int tf = (rflags & RFLAGS_TF) != 0;
+        const int btf = (G(guest_ia32_debugctl) & VX_DEBUGCTL_BTF) != 0;
+        if (tf && !btf && !(pd & VX_PENDING_DBG_BS))
+            return FAIL3(guest_pending_dbg_bs_set, guest_pending_dbg_exceptions, guest_rflags,
+                         guest_ia32_debugctl);
+        if ((!tf || btf) && (pd & VX_PENDING_DBG_BS))
+            return FAIL3(guest_pending_dbg_bs_clear, guest_pending_dbg_exceptions, guest_rflags,
+                         guest_ia32_debugctl);
+    }
+    if (pd & VX_PENDING_DBG_RTM) {
+        if (pd & ~(VX_PENDING_DBG_RTM | VX_PENDING_DBG_ENABLED_BP))
+            return FAIL1(guest_pending_dbg_rtm_bits, guest_pending_dbg_exceptions);
+        if (!(pd & VX_PENDING_DBG_ENABLED_BP))
+            return FAIL1(guest_pending_dbg_rtm_bit12, guest_pending_dbg_exceptions);
+        if (!BIT(cpuid_reg(p, 7, 0, EBX), 11))
+            return FAIL1(guest_pending_dbg_rtm_support, guest_pending_dbg_exceptions);
+        if (intr & VX_INTR_BLOCK_MOV_SS)
+            return FAIL2(guest_pending_dbg_rtm_movss, guest_pending_dbg_exceptions,
+                         guest_interruptibility_info);
+    }
+
+    const uint64_t link = G(vmcs_link_pointer);
+    if (link != UINT64_MAX) {
+        if (link & 0xfff)
+            return FAIL1(guest_vmcs_link_align, vmcs_link_pointer);
+        if (!pa_ok(link, vmx_pa_width(p)))
+            return FAIL1(guest_vmcs_link_width, vmcs_link_pointer);
+        /* The first 32 bits of the region: revision identifier and, in
+         * bit 31, the shadow-VMCS indicator (25.2). */
+        const uint64_t rev = read_le(c, link, 4);
+        if ((rev & VX_BASIC_REVISION_MASK) != vx_profile_vmcs_revision(p)) {
+            const uint32_t enc[1] = { VX_ENC_vmcs_link_pointer };
+            const uint64_t val[1] = { link };
+            return fail_vals(c, VX_CHECK_guest_vmcs_link_revision, 1, enc, val);
+        }
+        if (((rev >> 31) & 1) != ((proc2 & VX_PROC2_SHADOW_VMCS) != 0))
+            return FAIL2(guest_vmcs_link_shadow, vmcs_link_pointer, secondary_vm_exec_control);
+        if ((!in_smm || (entry & VX_ENTRY_CTL_ENTRY_SMM)) && link == c->e->current_vmcs_ptr)
+            return FAIL1(guest_vmcs_link_current, vmcs_link_pointer);
+        if (in_smm && !(entry & VX_ENTRY_CTL_ENTRY_SMM) && link == G(executive_vmcs_pointer))
+            return FAIL2(guest_vmcs_link_executive, vmcs_link_pointer, executive_vmcs_pointer);
+    }
+    if ((entry & VX_ENTRY_CTL_LOAD_UINV) && (G(guest_uinv) & 0xff00))
+        return FAIL1(guest_uinv_reserved, guest_uinv);
+
+    /* ---- 27.3.1.6 PDPTEs under PAE paging ---- */
+    if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e) {
+        /* A present PDPTE must not set bits 2:1, 8:5 or bits at or above
+         * MAXPHYADDR (Vol. 3A 4.4.1): what MOV to CR3 checks. */
+        uint64_t rsvd = VX_PDPTE_RESERVED_LOW;
+        if (p->maxphyaddr < 64)
+            rsvd |= ~0ull << p->maxphyaddr;
+        static const int id_mem[4] = { VX_CHECK_guest_pdpte0_mem, VX_CHECK_guest_pdpte1_mem,
+                                       VX_CHECK_guest_pdpte2_mem, VX_CHECK_guest_pdpte3_mem };
+        static const int id_fld[4] = { VX_CHECK_guest_pdptr0, VX_CHECK_guest_pdptr1,
+                                       VX_CHECK_guest_pdptr2, VX_CHECK_guest_pdptr3 };
+        static const uint32_t enc[4] = { VX_ENC_guest_pdptr0, VX_ENC_guest_pdptr1,
+                                         VX_ENC_guest_pdptr2, VX_ENC_guest_pdptr3 };
+        uint64_t pdpte[4];
+        const int ept = (proc2 & VX_PROC2_EPT) != 0;
+        /* Without EPT the 32-byte table at CR3[31:5]; the model always
+         * checks it (27.3.1.6 allows it even when CR3 does not change). */
+        const uint64_t table = G(guest_cr3) & 0xffffffe0u;
+        for (int i = 0; i < 4; i++) {
+            pdpte[i] = ept ? get(c, enc[i]) : read_le(c, table + 8u * (unsigned)i, 8);
+            if ((pdpte[i] & VX_PDPTE_P) && (pdpte[i] & rsvd)) {
+                if (ept)
+                    return fail_fields(c, id_fld[i], 1, enc[i], 0, 0);
+                const uint32_t encs[2] = { VX_ENC_guest_cr3, enc[i] };
+                const uint64_t vals[2] = { G(guest_cr3), pdpte[i] };
+                return fail_vals(c, id_mem[i], 2, encs, vals);
+            }
+        }
+        if (pdpte_out)
+            memcpy(pdpte_out, pdpte, sizeof pdpte);
+    }
     return 0;
 }

@@ -685,7 +685,7 @@ START_TEST(guest_entry_failures)
         ck_assert_msg(l && vx_test_u64(l, "error", 0) == 4, "%s", l ? dump(l) : "missing");
         const json_t *r = vx_test_find(ev, "vmx", "vmresume", 0);
         ck_assert_msg(r && vx_test_u64(r, "error", 0) == 6, "%s", r ? dump(r) : "missing");
-        static const char *const checks[] = {"guest_cs_type", "guest_link_revision"};
+        static const char *const checks[] = {"guest_cs_type", "guest_vmcs_link_revision"};
         for (int k = 0; k < 2; k++) {
             const json_t *e = vx_test_find(ev, "vm_entry_failed", NULL, k);
             ck_assert_msg(e && !strcmp(vx_test_str(e, "outcome"), "entry_failure") &&
