@@ -55,7 +55,7 @@ static int cr0_ok(vmxsim *m, uint64_t v)
     if (m->vmx_on) {
         /* In VMX operation, bits fixed to 1 by IA32_VMX_CR0_FIXED0 and
          * fixed to 0 by IA32_VMX_CR0_FIXED1 cannot change (24.8). */
-        uint64_t f0 = vmx_msr(m, 0x486), f1 = vmx_msr(m, 0x487);
+        uint64_t f0 = vmx_msr(m, VX_MSR_VMX_CR0_FIXED0), f1 = vmx_msr(m, VX_MSR_VMX_CR0_FIXED1);
         /* Unrestricted guests may clear PE and PG (26.3). */
         if (vx_nonroot_unrestricted(m)) f0 &= ~(CR0_PE | CR0_PG);
         if ((v & f0) != f0 || (v & ~f1)) return 0;
@@ -67,7 +67,7 @@ static int cr0_ok(vmxsim *m, uint64_t v)
  * that may be 1 in VMX operation, which is every implemented bit. */
 static uint64_t cr4_supported(vmxsim *m)
 {
-    uint64_t f1 = vmx_msr(m, 0x489);
+    uint64_t f1 = vmx_msr(m, VX_MSR_VMX_CR4_FIXED1);
     if (!cpuid_bit(m, 1, 2, 5)) f1 &= ~CR4_VMXE;
     return f1;
 }
@@ -84,7 +84,7 @@ static int cr4_ok(vmxsim *m, uint64_t v)
         return 0;
     if ((v & CR4_CET) && !(vx_reg(m, UC_X86_REG_CR0) & CR0_WP)) return 0;
     if (m->vmx_on) {
-        uint64_t f0 = vmx_msr(m, 0x488), f1 = vmx_msr(m, 0x489);
+        uint64_t f0 = vmx_msr(m, VX_MSR_VMX_CR4_FIXED0), f1 = vmx_msr(m, VX_MSR_VMX_CR4_FIXED1);
         if ((v & f0) != f0 || (v & ~f1)) return 0; /* VMXE cannot be cleared */
     }
     return 1;

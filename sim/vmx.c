@@ -13,9 +13,6 @@
 #include "machine.h"
 
 
-enum { MSR_VMX_BASIC = 0x480, MSR_VMX_MISC = 0x485, MSR_CR0_FIXED0 = 0x486,
-       MSR_CR0_FIXED1 = 0x487, MSR_CR4_FIXED0 = 0x488, MSR_CR4_FIXED1 = 0x489,
-       MSR_PROCBASED2 = 0x48B, MSR_EPT_VPID_CAP = 0x48C };
 
 /* Launch state values in the model (docs/vmx-choices.md): 2 marks a
  * VMCS that was launched and still active when VMXOFF ran.  The VMCS
@@ -149,21 +146,21 @@ static int write_mem(vmxsim *m, const vx_insn *in, uint64_t v, unsigned size)
  * 32 bits if IA32_VMX_BASIC[48] is set (Appendix A.1), else MAXPHYADDR. */
 static int bad_region_addr(vmxsim *m, uint64_t addr)
 {
-    unsigned width = (msr(m, MSR_VMX_BASIC) >> 48 & 1) ? 32 : m->prof.maxphyaddr;
+    unsigned width = (msr(m, VX_MSR_VMX_BASIC) >> 48 & 1) ? 32 : m->prof.maxphyaddr;
     return (addr & 0xFFF) || (addr >> width);
 }
 
 static int cr_fixed_ok(vmxsim *m)
 {
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0), cr4 = vx_reg(m, UC_X86_REG_CR4);
-    uint64_t f0 = msr(m, MSR_CR0_FIXED0), f1 = msr(m, MSR_CR0_FIXED1);
-    uint64_t g0 = msr(m, MSR_CR4_FIXED0), g1 = msr(m, MSR_CR4_FIXED1);
+    uint64_t f0 = msr(m, VX_MSR_VMX_CR0_FIXED0), f1 = msr(m, VX_MSR_VMX_CR0_FIXED1);
+    uint64_t g0 = msr(m, VX_MSR_VMX_CR4_FIXED0), g1 = msr(m, VX_MSR_VMX_CR4_FIXED1);
     return (cr0 & f0) == f0 && !(cr0 & ~f1) && (cr4 & g0) == g0 && !(cr4 & ~g1);
 }
 
 static int vmcs_shadowing(vmxsim *m)
 {
-    return (msr(m, MSR_PROCBASED2) >> (32 + 14)) & 1;
+    return (msr(m, VX_MSR_VMX_PROCBASED_CTLS2) >> (32 + 14)) & 1;
 }
 
 /* ---- the instructions ---- */
@@ -395,7 +392,7 @@ static vx_action vmwrite(vmxsim *m, const vx_insn *in, vmx_ev *e)
                         : vx_vmcs_read(&m->prof, v, (uint32_t)enc, &probe);
     if (!err) {
         int i = vx_field_index((uint32_t)enc, NULL);
-        if (vx_fields[i].type == VX_T_EXITINFO && !(msr(m, MSR_VMX_MISC) >> 29 & 1))
+        if (vx_fields[i].type == VX_T_EXITINFO && !(msr(m, VX_MSR_VMX_MISC) >> 29 & 1))
             err = VX_VMERR_VMWRITE_READONLY;
     }
     if (err) return vmfail_valid(m, e, err);
@@ -477,7 +474,7 @@ static vx_action vmcall(vmxsim *m, const vx_insn *in, vmx_ev *e)
  * 4), so a successful invalidation has nothing to drop. */
 static vx_action inv_ept_vpid(vmxsim *m, const vx_insn *in, vmx_ev *e, int vpid)
 {
-    uint64_t sec = msr(m, MSR_PROCBASED2) >> 32, cap = msr(m, MSR_EPT_VPID_CAP);
+    uint64_t sec = msr(m, VX_MSR_VMX_PROCBASED_CTLS2) >> 32, cap = msr(m, VX_MSR_VMX_EPT_VPID_CAP);
     int supported = vpid ? ((sec >> 5) & 1) && ((cap >> 32) & 1)
                          : ((sec >> 1) & 1) && ((cap >> 20) & 1);
     if (!supported || !in->rm.is_mem || !m->vmx_on || !(vx_reg(m, UC_X86_REG_CR0) & 1) ||
