@@ -274,6 +274,12 @@ static int load_state(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which, const
     return uc_context_restore(m->uc, m->ctx) ? -1 : 0;
 }
 
+uint64_t vx_cs_base(vmxsim *m)
+{
+    if (need_layout(m) < 0 || uc_context_save(m->uc, m->ctx)) return 0;
+    return ctx_u64(m->ctx, layout.segs + VX_SEG_CS * SEGCACHE_SIZE + SC_BASE);
+}
+
 int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which)
 {
     return load_state(m, s, which, NULL);

@@ -37,7 +37,7 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err)
     m->pend_kind = VX_PEND_HW;
     m->pend_insn_len = 0;
     m->pend_injected = 0;
-    m->pend_rip = m->insn ? m->insn->addr : vx_reg(m, UC_X86_REG_RIP);
+    m->pend_rip = m->insn ? m->insn_eip : vx_reg(m, UC_X86_REG_RIP);
     return VX_FAULT;
 }
 

@@ -309,7 +309,7 @@ static vx_action string_io(vmxsim *m, const vx_insn *in, int out)
 static vx_action soft_int(vmxsim *m, const vx_insn *in, int vector, int kind)
 {
     vx_raise(m, vector, 0, 0);
-    m->pend_rip = in->addr + in->len;
+    m->pend_rip = m->insn_eip + in->len;
     /* INT n, INT3 and INTO check the gate's DPL; INT1 does not. */
     m->pend_soft = kind != VX_PEND_PRIVSW;
     m->pend_kind = kind;

@@ -80,21 +80,16 @@ int vx_in_long_mode(vmxsim *m)
  * as the CPU loaded it. */
 int vx_code_mode(vmxsim *m)
 {
+    /* From the hidden part of CS, as the processor decides it (SDM Vol.
+     * 3A 3.4.5: L and D in IA-32e mode, D in protected mode). */
     uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
     if (!(cr0 & 1)) return 16;
     if (vx_reg(m, UC_X86_REG_EFLAGS) & (1u << 17)) return 16;
-    uint16_t sel = (uint16_t)vx_reg(m, UC_X86_REG_CS);
-    uc_x86_mmr gdtr = {0};
-    uc_reg_read(m->uc, UC_X86_REG_GDTR, &gdtr);
-    if ((sel & 4) || (uint32_t)(sel | 7) > gdtr.limit)
-        return vx_in_long_mode(m) ? 64 : 32; /* LDT code: not modelled; assume */
-    uint64_t desc = 0;
-    /* The GDT base is linear; in the start state it is identity mapped. */
-    uint64_t pa = gdtr.base + (sel & ~7u);
-    vx_phys_read(m, pa, &desc, 8);
-    int l = (desc >> 53) & 1, d = (desc >> 54) & 1;
-    if (vx_in_long_mode(m) && l) return 64;
-    return d ? 32 : 16;
+    vx_seg s[VX_NSEGS];
+    if (vx_get_segs(m, s) < 0) return vx_in_long_mode(m) ? 64 : 32;
+    uint32_t ar = s[VX_SEG_CS].ar;
+    if (vx_in_long_mode(m) && (ar >> 13 & 1)) return 64;
+    return (ar >> 14 & 1) ? 32 : 16;
 }
 
 /* ---- physical memory ---- */

@@ -174,6 +174,7 @@ struct vmxsim {
     /* the instruction being executed by the model */
     const vx_insn *insn;
     uint64_t insn_icount;  /* icount of the current instruction */
+    uint64_t insn_eip;     /* its RIP: the offset in CS (insn->addr is linear) */
 
     /* pending exception raised by the model or reported by Unicorn */
     int pend_vector;       /* -1 none */
@@ -262,6 +263,9 @@ int vx_get_segs(vmxsim *m, vx_seg s[VX_NSEGS]);
 int vx_set_segs(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which);
 int vx_set_seg(vmxsim *m, int seg, const vx_seg *s);
 int vx_sync_mode(vmxsim *m);
+/* CS's base: a hook's linear address minus it is the RIP (Unicorn's RIP
+ * inside a hook is the linear address, not RIP, when CS has a base). */
+uint64_t vx_cs_base(vmxsim *m);
 /* Write EFER whole, LMA included (WRMSR cannot change LMA; MOV to CR0
  * and VM transitions do), and recompute the mode. */
 int vx_set_efer(vmxsim *m, uint64_t efer);

@@ -36,7 +36,7 @@ int vx_nonroot_unrestricted(vmxsim *m)
  * RIP saved is the instruction's own, 28.3.3). */
 static vx_action exit_for(vmxsim *m, const vx_insn *in, vx_exit *x)
 {
-    x->guest_rip = in->addr;
+    x->guest_rip = m->insn_eip;
     x->insn_len = in->len;
     if (vx_vmexit(m, x) < 0) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);

@@ -201,6 +201,15 @@ static void stop_engine(vmxsim *m)
     uc_emu_stop(m->uc);
 }
 
+/* The RIP of the instruction at linear address addr: hooks see linear
+ * addresses (CS base + RIP), and the engine restarts at a RIP.  The two
+ * differ only when CS has a base, as real-mode guests do; in 64-bit mode
+ * the base is 0. */
+static uint64_t rip_of(vmxsim *m, uint64_t addr, int mode)
+{
+    return mode == 64 ? addr : addr - vx_cs_base(m);
+}
+
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     (void)uc;
@@ -235,7 +244,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
              * sites were hooked: drop it and come back. */
             b->armed = 1;
             vx_flush_code(m, addr, addr + size);
-            m->resume_rip = addr;
+            m->resume_rip = rip_of(m, addr, b->mode);
             m->restart = 1;
             m->cur_block = NULL;
             stop_engine(m);
@@ -257,7 +266,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
          * exit in it. */
         m->budget_until = addr + b->offs[k];
         vx_flush_code(m, addr, addr + size);
-        m->resume_rip = addr;
+        m->resume_rip = rip_of(m, addr, b->mode);
         m->restart = 1;
         stop_engine(m);
         return;
@@ -320,14 +329,14 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
         return 0;
     case VX_STOP:
         m->icount = icnt + 1;
-        if (!m->restart) m->resume_rip = in->addr + in->len;
+        if (!m->restart) m->resume_rip = m->insn_eip + in->len;
         m->restart = 1;
         stop_engine(m);
         return 0;
     case VX_NATIVE: /* dispatch never returns it to here */
     case VX_NEXT:
     case VX_JUMP: {
-        uint64_t next = act == VX_JUMP ? m->resume_rip : in->addr + in->len;
+        uint64_t next = act == VX_JUMP ? m->resume_rip : m->insn_eip + in->len;
         m->icount = icnt + 1;
         if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
             m->flush_all) {
@@ -357,6 +366,7 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     uint64_t icnt = icount_at(m, addr);
     m->insn = in;
     m->insn_icount = icnt;
+    m->insn_eip = rip_of(m, addr, in->mode);
     vx_action act = dispatch(m, in);
     if (act == VX_NATIVE) {
         m->insn = NULL;
@@ -423,6 +433,7 @@ static bool on_invalid(uc_engine *uc, void *user)
         vx_flush_code(m, rip, rip + in.len);
         m->insn = &in;
         m->insn_icount = icnt;
+        m->insn_eip = rip;
         act = dispatch(m, &in);
         m->insn = NULL;
     }
