@@ -63,7 +63,7 @@ static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
     const vx_operand *o = &in->rm;
     unsigned asz = in->addr_size == 16 ? 0 : in->addr_size == 32 ? 1 : 2;
     if (reg1 >= 0) info |= (uint32_t)(reg1 & 15) << 3;
-    info |= asz << 7;
+    if (o->is_mem) info |= asz << 7;   /* undefined for register operands: 0 */
     if (!o->is_mem) {
         info |= 1u << 10;
         if (reg1 < 0) info |= (uint32_t)(o->reg & 15) << 3;

@@ -693,6 +693,24 @@ START_TEST(guest_control_exits)
 }
 END_TEST
 
+/* The other exit reasons the model produces, in order; the program checks
+ * lengths, instruction information and saved guest state itself. */
+START_TEST(guest_more_exits)
+{
+    static const unsigned reasons[] = {13, 16, 51, 19, 21, 22, 23, 25, 20, 24, 26, 27, 50, 53,
+                                       55, 47, 57, 61, 58, 39, 36, 32, 2};
+    exp_exit x[N(reasons)];
+    for (size_t i = 0; i < N(reasons); i++) x[i] = (exp_exit){reasons[i], 0, 0};
+    json_t *ev = run_pass("guest_more.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    const json_t *vr = vx_test_find(ev, "vm_exit", "VMREAD", 0);
+    const json_t *insn = json_object_get(vr, "instruction");
+    ck_assert_msg(insn && !strcmp(vx_test_str(insn, "register"), "rcx") &&
+                  !strcmp(vx_test_str(insn, "register2"), "rax"), "%s", dump(vr));
+    json_decref(ev);
+}
+END_TEST
+
 /* VM-entry failures after the host-state checks exit to the host with
  * bit 31 of the exit reason set (27.8): invalid guest state (33, with
  * qualification 0 or 4 for the VMCS link pointer), MSR loading (34, the
@@ -970,6 +988,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_entry_failures);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
+    tcase_add_test(tc, guest_more_exits);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
