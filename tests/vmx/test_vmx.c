@@ -711,6 +711,26 @@ START_TEST(guest_more_exits)
 }
 END_TEST
 
+/* Event injection (27.6): #UD, #GP with an error code, INT 0x30 with an
+ * instruction length, each delivered through the guest's IDT (the
+ * program checks the frames). */
+START_TEST(guest_injection)
+{
+    static const exp_exit x[] = {{18, 0, 0}, {18, 0, 0}, {18, 0, 0}};
+    static const uint64_t injected[] = {0x80000306, 0x80000b0d, 0x80000430};
+    json_t *ev = run_pass("guest_inject.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    for (int k = 0; k < 3; k++) {
+        const json_t *e = vx_test_find(ev, "vm_entry", NULL, k);
+        const json_t *inj = e ? json_object_get(e, "injected") : NULL;
+        ck_assert_msg(inj && vx_test_u64(inj, "intr_info", 0) == injected[k], "entry %d: %s", k,
+                      e ? dump(e) : "missing");
+    }
+    ck_assert_int_eq(vx_test_count(ev, "exception", NULL), 3);
+    json_decref(ev);
+}
+END_TEST
+
 /* VM-entry failures after the host-state checks exit to the host with
  * bit 31 of the exit reason set (27.8): invalid guest state (33, with
  * qualification 0 or 4 for the VMCS link pointer), MSR loading (34, the
@@ -989,6 +1009,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
+    tcase_add_test(tc, guest_injection);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
