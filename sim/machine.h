@@ -137,6 +137,7 @@ struct vmxsim {
     uint64_t guest_pdpte[4];  /* PDPTEs loaded by VM entry (27.3.1.6) */
     uint32_t guest_activity, guest_interruptibility;
     int explain;             /* --explain: failed entry checks in words */
+    int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;

@@ -339,7 +339,7 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
         uint64_t next = act == VX_JUMP ? m->resume_rip : m->insn_eip + in->len;
         m->icount = icnt + 1;
         if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
-            m->flush_all) {
+            m->flush_all || (m->mtf_armed && m->vmx_nonroot)) {
             m->resume_rip = next;
             m->restart = 1;
             stop_engine(m);
@@ -618,9 +618,15 @@ void vx_run_loop(vmxsim *m)
             m->budget_exit_set = 1;
         }
         m->cur_block = NULL;
-        uc_err e = uc_emu_start(m->uc, rip, 0, 0, 0);
+        /* The monitor trap flag: one guest instruction, then a VM exit
+         * (26.5.2); Unicorn's instruction count stops the engine. */
+        int mtf = m->mtf_armed && m->vmx_nonroot;
+        uint64_t before = m->icount;
+        uc_err e = uc_emu_start(m->uc, rip, 0, 0, mtf ? 1 : 0);
+        int delivered = 0;
         if (m->pend_vector >= 0) {
             vx_deliver_pending(m);
+            delivered = 1;
         } else if (m->restart) {
             m->restart = 0;
             vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);
@@ -631,10 +637,23 @@ void vx_run_loop(vmxsim *m)
             vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
                        "instruction budget of %llu used up",
                        (unsigned long long)m->max_insns);
+        } else if (mtf && m->end == VMXSIM_END_NONE) {
+            uint64_t r = vx_reg(m, UC_X86_REG_RIP);
+            int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
+            m->icount = icount_at(m, mode == 64 ? r : r + vx_cs_base(m));
         } else if (m->end == VMXSIM_END_NONE) {
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
                        "engine stopped unexpectedly at RIP 0x%llx",
                        (unsigned long long)vx_reg(m, UC_X86_REG_RIP));
+        }
+        /* An instruction retired (or an event was delivered) in the guest
+         * with the monitor trap flag: the MTF VM exit, trap-like. */
+        if (mtf && m->mtf_armed && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
+            (m->icount > before || delivered)) {
+            vx_exit x = {0};
+            x.reason = VX_EXIT_MONITOR_TRAP_FLAG;
+            x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+            vx_vmexit(m, &x);
         }
         if (m->event_hit) {
             m->event_hit = 0;

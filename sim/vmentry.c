@@ -93,9 +93,6 @@ static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t l
     static const struct { int which; uint32_t bit; const char *what; } table[] = {
         {0, VX_PIN_PREEMPTION_TIMER, "the VMX-preemption timer (it needs the cycle model)"},
         {0, VX_PIN_POSTED_INTR, "posted-interrupt processing"},
-        {1, VX_PROC_INTR_WINDOW, "interrupt-window exiting"},
-        {1, VX_PROC_NMI_WINDOW, "NMI-window exiting"},
-        {1, VX_PROC_MTF, "the monitor trap flag"},
         {1, VX_PROC_TPR_SHADOW, "the TPR shadow"},
         {1, VX_PROC_TERTIARY, "tertiary processor-based controls"},
         {2, VX_PROC2_VIRT_APIC_ACCESS, "APIC-access virtualization"},
@@ -246,6 +243,46 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
     return VX_JUMP;
 }
 
+/* A VM exit right after VM entry, before any guest instruction (27.7):
+ * trap-like, so the saved RIP is the next instruction's. */
+static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
+{
+    vx_exit x = {0};
+    x.reason = reason;
+    x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x.interruptibility = m->guest_interruptibility;
+    if (vx_vmexit(m, &x) < 0) return VX_STOP;
+    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+    return VX_JUMP;
+}
+
+/* The NMI window and the interrupt window, if open at VM entry, exit
+ * before the first guest instruction, NMI window first (26.7.5, 26.7.6:
+ * open = no virtual-NMI or MOV-SS blocking; RFLAGS.IF = 1 and no STI or
+ * MOV-SS blocking).  A window that opens later (after STI, POPF, IRET) is
+ * not modelled yet.  The monitor trap flag makes the first instruction
+ * exit after it retires (the run loop), or exits at once after an
+ * injected event was delivered (26.7.2: a pending MTF VM exit). */
+static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
+{
+    uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
+    uint32_t intr = m->guest_interruptibility;
+    int nmi_open = !(intr & (VX_INTR_BLOCK_NMI | VX_INTR_BLOCK_MOV_SS));
+    int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
+                    !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
+    if ((proc & VX_PROC_MTF) && injected) return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
+    if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
+    if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
+        return exit_after_entry(m, VX_EXIT_INTERRUPT_WINDOW);
+    if (proc & (VX_PROC_NMI_WINDOW | VX_PROC_INTR_WINDOW)) {
+        vx_not_modelled(m, "an %s window that is closed at VM entry (it would open later)",
+                        (proc & VX_PROC_NMI_WINDOW) && !nmi_open ? "NMI" : "interrupt");
+        return VX_STOP;
+    }
+    m->mtf_armed = (proc & VX_PROC_MTF) != 0;
+    return VX_JUMP;
+}
+
 /* A VM-entry failure exit (27.8) to the host state. */
 static vx_action entry_failure(vmxsim *m, uint32_t basic, uint64_t qual)
 {
@@ -315,10 +352,14 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
     vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
-    if (info & VX_INTR_INFO_VALID) {
+    vx_action act = VX_JUMP;
+    int injected = (info & VX_INTR_INFO_VALID) != 0;
+    if (injected) {
         vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
-        return inject_event(m, v, info);
+        act = inject_event(m, v, info);
+    } else {
+        m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
     }
-    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
-    return VX_JUMP;
+    if (act != VX_JUMP || !m->vmx_nonroot) return act;
+    return entry_windows(m, v, injected);
 }
