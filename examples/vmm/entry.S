@@ -1,25 +1,12 @@
 /*
- * entry.S - the parts of the example VMM that C cannot express: the
- * program's entry, and the VM-exit entry point.  A VM exit loads only the
+ * entry.S - the part of the example VMM that C cannot express: the
+ * VM-exit entry point.  A VM exit loads only the
  * host state the VMCS names (SDM Vol. 3C 28.5): the guest's general
  * registers stay in the registers, so exit_stub saves them into a frame
  * on the host stack, calls handle_exit(frame), restores them (changed by
  * the handler where it emulated an instruction) and resumes the guest.
  */
         .text
-        .globl _start
-_start:
-        cli
-        leaq __bss_start(%rip), %rdi
-        leaq __bss_end(%rip), %rcx
-        subq %rdi, %rcx
-        xorl %eax, %eax
-        cld
-        rep stosb
-        call main
-        outl %eax, $0xF4
-        hlt
-
 /* Host RIP of the VMCS.  The frame is struct guest_regs (vmm.c): RAX,
  * RCX, RDX, RBX, (RSP slot), RBP, RSI, RDI, R8-R15. */
         .globl exit_stub

@@ -1,6 +1,7 @@
-/* start.S - entry of the demo VMM: the start state (docs/start-state.md)
- * already runs 64-bit code with a stack; clear the BSS and call main,
- * then report main's result through port 0xF4 (exit status (V << 1) | 1). */
+/* start.S - entry of the example programs: the start state
+ * (docs/start-state.md) already runs 64-bit code with a stack; clear the
+ * BSS and call main, then report main's result through port 0xF4 (exit
+ * status (V << 1) | 1). */
         .text
         .globl _start
 _start:
