@@ -92,6 +92,10 @@ int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
  * instruction, SDM Vol. 3C 24.4.2)? */
 int vx_is_mov_ss(const uint8_t *p, size_t len, int mode);
 
+/* Is this STI or IRET (which open the interrupt and NMI windows)? */
+enum { VX_WIN_OTHER = 0, VX_WIN_STI, VX_WIN_IRET };
+int vx_window_insn(const uint8_t *p, size_t len, int mode);
+
 /* Disassemble one instruction into text (capstone syntax); "(bad)" if the
  * bytes do not decode. */
 void vx_disasm(vx_decoder *d, int mode, const uint8_t *code, size_t len,

@@ -202,3 +202,19 @@ int vx_is_mov_ss(const uint8_t *p, size_t len, int mode)
     if (p[i] == 0x17) return mode != 64;            /* POP SS */
     return p[i] == 0x8E && i + 1 < len && ((p[i + 1] >> 3) & 7) == 2; /* MOV SS, r/m */
 }
+
+/* STI (FB) and IRET/IRETD/IRETQ (CF), after legacy and REX prefixes: the
+ * two instructions that open event windows (SDM Vol. 3C 26.7.5, 26.7.6). */
+int vx_window_insn(const uint8_t *p, size_t len, int mode)
+{
+    size_t i = 0;
+    while (i < len && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0x26 || p[i] == 0x2E ||
+                       p[i] == 0x36 || p[i] == 0x3E || p[i] == 0x64 || p[i] == 0x65 ||
+                       p[i] == 0xF2 || p[i] == 0xF3 || p[i] == 0xF0))
+        i++;
+    if (mode == 64 && i < len && (p[i] & 0xF0) == 0x40) i++;
+    if (i >= len) return VX_WIN_OTHER;
+    if (p[i] == 0xFB) return VX_WIN_STI;
+    if (p[i] == 0xCF) return VX_WIN_IRET;
+    return VX_WIN_OTHER;
+}

@@ -104,6 +104,9 @@ typedef enum vx_action {
     VX_STOP,       /* retired, then stop the run (m->end says why) */
     VX_JUMP,       /* retired, continue at m->resume_rip */
     VX_NATIVE,     /* not taken: the engine executes the instruction */
+    VX_TRANSITION, /* a VM entry or exit is pending (m->pend_entry/pend_exit):
+                    * the engine stops at the instruction and the run loop
+                    * carries out the transition, outside any hook */
 } vx_action;
 
 /* The 16550 UART at COM1, as far as a polling transmitter needs. */
@@ -138,6 +141,12 @@ struct vmxsim {
     uint32_t guest_activity, guest_interruptibility;
     int explain;             /* --explain: failed entry checks in words */
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
+    int window_wait;         /* an NMI or interrupt window is awaited: step the guest */
+    int pend_entry, pend_entry_resume; /* VM entry to carry out (VMLAUNCH/VMRESUME) */
+    int pend_exit_valid;     /* VM exit to carry out */
+    vx_exit pend_exit;
+    int vnmi_blocked;        /* virtual-NMI blocking (26.7.1), for the NMI window */
+    uint32_t step_blocking;  /* STI / MOV SS blocking left by the last stepped instruction */
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;
@@ -320,10 +329,13 @@ vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
 vx_vmcs *vx_current_vmcs(vmxsim *m);
 
 /* vmentry.c: VM entry after VMLAUNCH/VMRESUME passed their own checks.
- * *vmfail_error is 7 or 8 when the controls or the host state fail
- * (the caller reports VMfailValid); otherwise the action continues in
- * the guest or, after a VM-entry failure exit, in the host. */
+ * vx_vmentry runs in the instruction: *vmfail_error is 7 or 8 when the
+ * controls or the host state fail (the caller reports VMfailValid);
+ * otherwise it returns VX_TRANSITION, and the run loop calls
+ * vx_vmentry_perform: guest-state checks, loading, injection, and the
+ * guest runs or a VM-entry failure exits to the host. */
 vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error);
+void vx_vmentry_perform(vmxsim *m);
 
 /* nonroot.c: VMX non-root operation.  vx_nonroot_insn: 1 if the
  * instruction exits (or faults for a reason only non-root has) with
@@ -341,6 +353,10 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
                          uint32_t idt_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
+/* While stepping the guest: the VM exit due after the instruction just
+ * retired (MTF, NMI window, interrupt window, in that priority), given
+ * what the instruction was; 1 if one happened. */
+int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before);
 
 /* exitinfo.c: the exit qualification (NULL where it has no fields) and
  * the instruction information decoded into named fields, for traces. */

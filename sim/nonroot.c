@@ -38,9 +38,10 @@ static vx_action exit_for(vmxsim *m, const vx_insn *in, vx_exit *x)
 {
     x->guest_rip = m->insn_eip;
     x->insn_len = in->len;
-    if (vx_vmexit(m, x) < 0) return VX_STOP;
-    m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
-    return VX_JUMP;
+    /* Carried out by the run loop once the engine has stopped. */
+    m->pend_exit = *x;
+    m->pend_exit_valid = 1;
+    return VX_TRANSITION;
 }
 
 static vx_action simple_exit(vmxsim *m, const vx_insn *in, uint32_t reason, uint64_t qual)
@@ -505,4 +506,45 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
     x.guest_rip = rip;
     x.activity = VX_ACTIVITY_SHUTDOWN;
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
+}
+
+/* ---- stepping: the monitor trap flag and event windows ---- */
+
+static vx_action trap_exit(vmxsim *m, uint32_t reason)
+{
+    vx_exit x = {0};
+    x.reason = reason;
+    x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x.interruptibility = m->step_blocking | (m->vnmi_blocked ? VX_INTR_BLOCK_NMI : 0);
+    return vx_vmexit(m, &x) < 0 ? VX_STOP : VX_JUMP;
+}
+
+int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v || !m->vmx_nonroot) return 0;
+    uint32_t proc = proc_ctls(v);
+    uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
+    /* Blocking after the instruction (26.3.1.5 of the guest's view, SDM
+     * Vol. 3A 6.8.3): STI that set IF blocks for one instruction, MOV SS
+     * and POP SS block too; IRET ends virtual-NMI blocking (26.3). */
+    m->step_blocking = 0;
+    if (kind == VX_WIN_STI && !if_before && (rflags & RFLAGS_IF)) m->step_blocking |= VX_INTR_BLOCK_STI;
+    if (mov_ss) m->step_blocking |= VX_INTR_BLOCK_MOV_SS;
+    if (kind == VX_WIN_IRET) m->vnmi_blocked = 0;
+    /* Priority after an instruction (26.7.x): MTF, then the NMI window,
+     * then the interrupt window. */
+    if (m->mtf_armed) {
+        trap_exit(m, VX_EXIT_MONITOR_TRAP_FLAG);
+        return 1;
+    }
+    if ((proc & VX_PROC_NMI_WINDOW) && !m->vnmi_blocked && !(m->step_blocking & VX_INTR_BLOCK_MOV_SS)) {
+        trap_exit(m, VX_EXIT_NMI_WINDOW);
+        return 1;
+    }
+    if ((proc & VX_PROC_INTR_WINDOW) && (rflags & RFLAGS_IF) && !m->step_blocking) {
+        trap_exit(m, VX_EXIT_INTERRUPT_WINDOW);
+        return 1;
+    }
+    return 0;
 }

@@ -333,13 +333,21 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
         m->restart = 1;
         stop_engine(m);
         return 0;
+    case VX_TRANSITION:
+        /* Stop at the instruction; the run loop carries out the VM entry
+         * or exit with the engine stopped. */
+        m->icount = icnt + 1;
+        m->resume_rip = m->insn_eip;
+        m->restart = 1;
+        stop_engine(m);
+        return 0;
     case VX_NATIVE: /* dispatch never returns it to here */
     case VX_NEXT:
     case VX_JUMP: {
         uint64_t next = act == VX_JUMP ? m->resume_rip : m->insn_eip + in->len;
         m->icount = icnt + 1;
         if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
-            m->flush_all || (m->mtf_armed && m->vmx_nonroot)) {
+            m->flush_all || ((m->mtf_armed || m->window_wait) && m->vmx_nonroot)) {
             m->resume_rip = next;
             m->restart = 1;
             stop_engine(m);
@@ -443,7 +451,8 @@ static bool on_invalid(uc_engine *uc, void *user)
         } else {
             m->icount = icnt + 1;
             if (!(act == VX_STOP && m->restart))
-                m->resume_rip = act == VX_JUMP ? m->resume_rip : rip + in.len;
+                m->resume_rip = act == VX_JUMP ? m->resume_rip
+                              : act == VX_TRANSITION ? rip : rip + in.len;
             m->restart = 1;
         }
         stop_engine(m);
@@ -618,10 +627,20 @@ void vx_run_loop(vmxsim *m)
             m->budget_exit_set = 1;
         }
         m->cur_block = NULL;
-        /* The monitor trap flag: one guest instruction, then a VM exit
-         * (26.5.2); Unicorn's instruction count stops the engine. */
-        int mtf = m->mtf_armed && m->vmx_nonroot;
+        /* The monitor trap flag and awaited event windows: one guest
+         * instruction at a time (Unicorn's instruction count stops the
+         * engine), then the checks of nonroot.c (26.5.2, 26.7). */
+        int mtf = (m->mtf_armed || m->window_wait) && m->vmx_nonroot;
         uint64_t before = m->icount;
+        int kind = VX_WIN_OTHER, mov_ss = 0, if_before = 0;
+        if (mtf) {
+            uint8_t code[15];
+            int mode = vx_code_mode(m);
+            read_code(m, mode == 64 ? rip : rip + vx_cs_base(m), code, sizeof code);
+            kind = vx_window_insn(code, sizeof code, mode);
+            mov_ss = vx_is_mov_ss(code, sizeof code, mode);
+            if_before = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
+        }
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, mtf ? 1 : 0);
         int delivered = 0;
         if (m->pend_vector >= 0) {
@@ -630,6 +649,12 @@ void vx_run_loop(vmxsim *m)
         } else if (m->restart) {
             m->restart = 0;
             vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);
+            /* VM transitions the instruction asked for (VX_TRANSITION). */
+            if (m->pend_entry) vx_vmentry_perform(m);
+            if (m->pend_exit_valid) {
+                m->pend_exit_valid = 0;
+                vx_vmexit(m, &m->pend_exit);
+            }
         } else if (e != UC_ERR_OK) {
             engine_error(m, e);
         } else if (m->budget_until &&
@@ -647,14 +672,11 @@ void vx_run_loop(vmxsim *m)
                        (unsigned long long)vx_reg(m, UC_X86_REG_RIP));
         }
         /* An instruction retired (or an event was delivered) in the guest
-         * with the monitor trap flag: the MTF VM exit, trap-like. */
-        if (mtf && m->mtf_armed && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
-            (m->icount > before || delivered)) {
-            vx_exit x = {0};
-            x.reason = VX_EXIT_MONITOR_TRAP_FLAG;
-            x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
-            vx_vmexit(m, &x);
-        }
+         * while stepping: the exit due after it, if any (trap-like). */
+        if (mtf && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
+            (m->icount > before || delivered))
+            vx_nonroot_after_step(m, delivered ? VX_WIN_OTHER : kind, !delivered && mov_ss,
+                                  if_before);
         if (m->event_hit) {
             m->event_hit = 0;
             if (m->end == VMXSIM_END_NONE) return;

@@ -266,19 +266,21 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
 static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
 {
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
+    uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
     uint32_t intr = m->guest_interruptibility;
-    int nmi_open = !(intr & (VX_INTR_BLOCK_NMI | VX_INTR_BLOCK_MOV_SS));
+    m->vnmi_blocked = (pin & VX_PIN_VIRTUAL_NMIS) && (intr & VX_INTR_BLOCK_NMI);
+    m->step_blocking = intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS);
+    int nmi_open = !m->vnmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
                     !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
     if ((proc & VX_PROC_MTF) && injected) return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
     if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
         return exit_after_entry(m, VX_EXIT_INTERRUPT_WINDOW);
-    if (proc & (VX_PROC_NMI_WINDOW | VX_PROC_INTR_WINDOW)) {
-        vx_not_modelled(m, "an %s window that is closed at VM entry (it would open later)",
-                        (proc & VX_PROC_NMI_WINDOW) && !nmi_open ? "NMI" : "interrupt");
-        return VX_STOP;
-    }
+    /* A window still closed opens when the guest executes STI, POPF or
+     * IRET (or the blocking of one instruction ends): the run loop steps
+     * the guest and looks after each instruction (nonroot.c). */
+    m->window_wait = (proc & (VX_PROC_NMI_WINDOW | VX_PROC_INTR_WINDOW)) != 0;
     m->mtf_armed = (proc & VX_PROC_MTF) != 0;
     return VX_JUMP;
 }
@@ -294,56 +296,78 @@ static vx_action entry_failure(vmxsim *m, uint32_t basic, uint64_t qual)
     return VX_JUMP;
 }
 
-vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
+static vx_entry_env entry_env(vmxsim *m, vx_vmcs *v)
 {
-    *vmfail_error = 0;
-    vx_entry_env env = {
+    return (vx_entry_env){
         .prof = &m->prof, .vmcs = v,
         .cr0 = vx_reg(m, UC_X86_REG_CR0), .cr4 = vx_reg(m, UC_X86_REG_CR4),
         .efer = vx_msr_get(m, VX_MSR_EFER),
         .read_phys = read_phys, .ctx = m,
         .vmxon_ptr = m->vmxon_ptr, .current_vmcs_ptr = m->current_vmcs,
     };
+}
+
+vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
+{
+    *vmfail_error = 0;
+    vx_entry_env env = entry_env(m, v);
     vx_entry_failure f;
-    int rc = vx_entry_check_controls(&env, &f), rh = 0, rg = 0;
-    uint64_t pdpte[4] = {0};
-    if (rc == 0) rh = vx_entry_check_host(&env, &f);
-    if (rc == 0 && rh == 0) rg = vx_entry_check_guest(&env, &f, pdpte);
     /* 27.2: controls, then host state: VMfailValid, nothing loaded. */
-    if (rc < 0) {
+    if (vx_entry_check_controls(&env, &f) < 0) {
         trace_check_failure(m, &f, "VMfailValid");
         explain(m, &f);
         *vmfail_error = 7;
         return VX_NEXT;
     }
-    if (rh < 0) {
+    if (vx_entry_check_host(&env, &f) < 0) {
         trace_check_failure(m, &f, "VMfailValid");
         explain(m, &f);
         *vmfail_error = 8;
         return VX_NEXT;
     }
+    /* The rest changes the processor's state, which Unicorn must not see
+     * from inside a hook (it would resume at the new RIP): the run loop
+     * carries it out once the engine has stopped. */
+    m->pend_entry = 1;
+    m->pend_entry_resume = resume;
+    return VX_TRANSITION;
+}
+
+void vx_vmentry_perform(vmxsim *m)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    int resume = m->pend_entry_resume;
+    m->pend_entry = 0;
+    if (!v) return;
+    vx_entry_env env = entry_env(m, v);
+    vx_entry_failure f;
+    uint64_t pdpte[4] = {0};
     /* 27.3.1: guest state; failures exit with reason 33. */
-    if (rg < 0) {
+    if (vx_entry_check_guest(&env, &f, pdpte) < 0) {
         trace_check_failure(m, &f, "entry_failure");
         explain(m, &f);
-        return entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
+        entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
+        return;
     }
     char why[200];
     const char *missing = unmodelled_feature(m, v, why, sizeof why);
     if (missing) {
         vx_not_modelled(m, "VM entry with %s", missing);
-        return VX_STOP;
+        return;
     }
     if (load_guest_state(m, v, pdpte) < 0) {
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
-        return VX_STOP;
+        return;
     }
     /* 27.4: the VM-entry MSR-load area; a failure exits with reason 34
      * and the entry's number as qualification.  Only then is the VMCS
      * launched (VMLAUNCH pseudo-code, 31.3). */
     int bad = vx_load_msr_area(m, get(v, VX_ENC_vm_entry_msr_load_addr),
                                (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count), 0);
-    if (bad) return entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
+    if (bad) {
+        entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
+        return;
+    }
     m->vmx_nonroot = 1;
     if (!resume) v->launched = 1;
     m->entries++;
@@ -352,14 +376,10 @@ vx_action vx_vmentry(vmxsim *m, vx_vmcs *v, int resume, int *vmfail_error)
     vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
-    vx_action act = VX_JUMP;
     int injected = (info & VX_INTR_INFO_VALID) != 0;
     if (injected) {
         vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
-        act = inject_event(m, v, info);
-    } else {
-        m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
+        inject_event(m, v, info);
     }
-    if (act != VX_JUMP || !m->vmx_nonroot) return act;
-    return entry_windows(m, v, injected);
+    if (m->vmx_nonroot && m->end == VMXSIM_END_NONE) entry_windows(m, v, injected);
 }

@@ -288,6 +288,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     trace_exit(m, x, v);
     m->vmx_nonroot = 0;
     m->mtf_armed = 0;
+    m->window_wait = 0;
     if (load_host_state(m, v) < 0) {
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
         return -1;

@@ -450,8 +450,9 @@ static vx_action vmlaunch_resume(vmxsim *m, const vx_insn *in, vmx_ev *e, int re
     int err;
     vx_action act = vx_vmentry(m, v, resume, &err);
     if (err) return vmfail_valid(m, e, err);
-    e->outcome = act == VX_JUMP ? (m->vmx_nonroot ? "VM entry" : "VM-entry failure") : NULL;
-    if (m->end == VMXSIM_END_NOT_MODELLED) e->outcome = NULL;
+    /* "VM entry": the instruction passed its checks and those of 27.2;
+     * the vm_entry or vm_entry_failed event that follows tells the rest. */
+    e->outcome = act == VX_TRANSITION ? "VM entry" : NULL;
     return act;
 }
 

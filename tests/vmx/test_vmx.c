@@ -725,6 +725,19 @@ START_TEST(guest_mtf_and_windows)
 }
 END_TEST
 
+/* Event windows that open while the guest runs: after STI and one more
+ * instruction, after IRET (virtual-NMI blocking ends), after POPF. */
+START_TEST(guest_windows_open_later)
+{
+    static const exp_exit x[] = {{7, 0, 0}, {8, 0, 0}, {7, 0, 0}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_windows.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* Event injection (27.6): #UD, #GP with an error code, INT 0x30 with an
  * instruction length, each delivered through the guest's IDT (the
  * program checks the frames). */
@@ -1025,6 +1038,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_more_exits);
     tcase_add_test(tc, guest_injection);
     tcase_add_test(tc, guest_mtf_and_windows);
+    tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
