@@ -38,7 +38,9 @@ static const char *const op_names[VX_OP_COUNT] = {
     [VX_OP_LGDT] = "lgdt", [VX_OP_LIDT] = "lidt", [VX_OP_SGDT] = "sgdt",
     [VX_OP_SIDT] = "sidt", [VX_OP_LLDT] = "lldt", [VX_OP_LTR] = "ltr",
     [VX_OP_SLDT] = "sldt", [VX_OP_STR] = "str", [VX_OP_RDRAND] = "rdrand",
-    [VX_OP_RDSEED] = "rdseed", [VX_OP_INVPCID] = "invpcid",
+    [VX_OP_RDSEED] = "rdseed", [VX_OP_INVPCID] = "invpcid", [VX_OP_CLTS] = "clts",
+    [VX_OP_LMSW] = "lmsw", [VX_OP_FAR_JMP] = "far_jmp", [VX_OP_FAR_CALL] = "far_call",
+    [VX_OP_IRET] = "iret",
 };
 
 int vx_op_nonroot_only(vx_op op)
@@ -153,6 +155,11 @@ static vx_op classify(unsigned id, const uint8_t *p, size_t len, int mode)
     case X86_INS_RDRAND: return VX_OP_RDRAND;
     case X86_INS_RDSEED: return VX_OP_RDSEED;
     case X86_INS_INVPCID: return VX_OP_INVPCID;
+    case X86_INS_CLTS: return VX_OP_CLTS;
+    case X86_INS_LMSW: return VX_OP_LMSW;
+    case X86_INS_LJMP: return VX_OP_FAR_JMP;
+    case X86_INS_LCALL: return VX_OP_FAR_CALL;
+    case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ: return VX_OP_IRET;
     default: return VX_OP_NONE;
     }
 }

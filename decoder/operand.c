@@ -163,7 +163,8 @@ int vx_decode_operands(const uint8_t *p, size_t len, int mode, vx_insn *in)
         in->has_imm = 1;
         in->imm = p[pos++];
     }
-    if (map != 0 && has_modrm(map, op)) {
+    /* FF /3 and /5 (far CALL and JMP through memory) take a ModRM. */
+    if ((map != 0 && has_modrm(map, op)) || (map == 0 && op == 0xFF)) {
         if (pos >= len) return -1;
         uint8_t modrm = p[pos++];
         in->modrm_reg = ((modrm >> 3) & 7) | ((rex & 4) << 1);

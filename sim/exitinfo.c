@@ -77,6 +77,14 @@ json_t *vx_exit_qualification_fields(unsigned reason, uint64_t q)
     case VX_EXIT_CR_ACCESS: return cr_access(q);
     case VX_EXIT_DR_ACCESS: return dr_access(q);
     case VX_EXIT_IO_INSTRUCTION: return io(q);
+    case VX_EXIT_TASK_SWITCH: {
+        /* Table 28-2: the TSS selector and what caused the switch. */
+        static const char *const src[4] = {"call", "iret", "jmp", "task_gate_in_idt"};
+        json_t *o = json_object();
+        json_object_set_new(o, "tss_selector", vx_json_hex(q & 0xFFFF));
+        set_str(o, "source", src[(q >> 30) & 3]);
+        return o;
+    }
     case VX_EXIT_INVLPG: {
         json_t *o = json_object();
         json_object_set_new(o, "linear_address", vx_json_hex(q));

@@ -205,6 +205,131 @@ static uint32_t rand_info(const vx_insn *in)
     return (uint32_t)(in->rm.reg & 15) << 3 | sz << 11;
 }
 
+/* ---- CLTS and LMSW (26.1.3, 26.3) ---- */
+
+static vx_action clts(vmxsim *m, const vx_insn *in, vx_vmcs *v)
+{
+    uint64_t mask = get(v, VX_ENC_cr0_guest_host_mask), shadow = get(v, VX_ENC_cr0_read_shadow);
+    if ((mask & CR0_TS) && (shadow & CR0_TS)) {
+        vx_exit x = {0};
+        x.reason = VX_EXIT_CR_ACCESS;
+        x.qual = 2u << 4;   /* CR0, access type 2: CLTS (Table 28-3) */
+        return exit_for(m, in, &x);
+    }
+    /* The host owns TS (mask 1, shadow 0): CLTS leaves it; else it clears it. */
+    if (!(mask & CR0_TS)) {
+        vx_set_reg(m, UC_X86_REG_CR0, vx_reg(m, UC_X86_REG_CR0) & ~CR0_TS);
+        if (vx_sync_mode(m) < 0) return VX_STOP;
+    }
+    return VX_NEXT;
+}
+
+static vx_action lmsw(vmxsim *m, const vx_insn *in, vx_vmcs *v)
+{
+    uint64_t src;
+    uint64_t la = 0;
+    if (in->rm.is_mem) {
+        uint16_t w;
+        if (vx_operand_address(m, in, &in->rm, 2, 0, &la) < 0 || vx_linear_read(m, la, &w, 2) < 0)
+            return VX_FAULT;
+        src = w;
+    } else {
+        src = vx_gpr(m, in->rm.reg) & 0xFFFF;
+    }
+    uint64_t mask = get(v, VX_ENC_cr0_guest_host_mask) & 0xF, shadow = get(v, VX_ENC_cr0_read_shadow);
+    /* Exit if a bit among 3:1 the host owns differs from the shadow, or
+     * if LMSW would set PE while the host owns it and the shadow has 0
+     * (LMSW cannot clear PE). */
+    if (((src ^ shadow) & mask & 0xE) || ((mask & 1) && !(shadow & 1) && (src & 1))) {
+        vx_exit x = {0};
+        x.reason = VX_EXIT_CR_ACCESS;
+        x.qual = (3u << 4) | (in->rm.is_mem ? 1u << 6 : 0) | (src << 16); /* Table 28-3 */
+        x.guest_linear = la;
+        return exit_for(m, in, &x);
+    }
+    uint64_t cr0 = vx_reg(m, UC_X86_REG_CR0);
+    uint64_t bits = (src & 0xE & ~mask) | (cr0 & 0xE & mask);
+    cr0 = (cr0 & ~0xEull) | bits | ((src & 1) & ~mask);
+    vx_set_reg(m, UC_X86_REG_CR0, cr0);
+    if (vx_sync_mode(m) < 0) return VX_STOP;
+    vx_flush_all(m);
+    return VX_NEXT;
+}
+
+/* ---- task switches (26.1.2: always a VM exit) ---- */
+
+/* The descriptor for selector sel in the guest's GDT; 0 if none. */
+static uint64_t gdt_descriptor(vmxsim *m, uint16_t sel)
+{
+    uc_x86_mmr gdtr = {0};
+    uint64_t d = 0;
+    uc_reg_read(m->uc, UC_X86_REG_GDTR, &gdtr);
+    if ((sel & 4) || (uint32_t)(sel | 7) > gdtr.limit) return 0;
+    if (vx_linear_read(m, gdtr.base + (sel & ~7u), &d, 8) < 0) {
+        m->pend_vector = -1;
+        return 0;
+    }
+    return d;
+}
+
+static vx_action task_switch_exit(vmxsim *m, const vx_insn *in, uint16_t tss, unsigned source)
+{
+    vx_exit x = {0};
+    x.reason = VX_EXIT_TASK_SWITCH;
+    x.qual = tss | (uint64_t)source << 30;   /* Table 28-2 */
+    return exit_for(m, in, &x);
+}
+
+/* Far JMP or CALL: a task switch if the selector names an available TSS
+ * or a task gate (SDM Vol. 3A 8.3); otherwise the engine runs it. */
+static int far_branch(vmxsim *m, const vx_insn *in, vx_action *act)
+{
+    if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE) || vx_in_long_mode(m) ||
+        (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_VM))
+        return 0;   /* no task switches in real, virtual-8086 or IA-32e mode */
+    uint16_t sel;
+    if (in->modrm_reg < 0) {
+        sel = (uint16_t)(in->bytes[in->len - 2] | in->bytes[in->len - 1] << 8); /* ptr16:16/32 */
+    } else {
+        uint64_t la;
+        unsigned off = in->op_size == 16 ? 2 : 4;
+        if (vx_operand_address(m, in, &in->rm, off + 2, 0, &la) < 0 ||
+            vx_linear_read(m, la + off, &sel, 2) < 0) {
+            m->pend_vector = -1;
+            return 0;
+        }
+    }
+    uint64_t d = gdt_descriptor(m, sel);
+    unsigned type = (unsigned)(d >> 40) & 0x1F;   /* S and type */
+    unsigned source = in->op == VX_OP_FAR_CALL ? 0 : 2;
+    if (type == 0x01 || type == 0x09) {
+        *act = task_switch_exit(m, in, sel, source);
+        return 1;
+    }
+    if (type == 0x05) {
+        *act = task_switch_exit(m, in, (uint16_t)(d >> 16), source);
+        return 1;
+    }
+    return 0;
+}
+
+/* IRET with RFLAGS.NT = 1 in protected mode returns to the previous task
+ * (the link field of the current TSS): a task switch. */
+static int iret_task(vmxsim *m, const vx_insn *in, vx_action *act)
+{
+    if (!(vx_reg(m, UC_X86_REG_CR0) & CR0_PE) || vx_in_long_mode(m) ||
+        !(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_NT))
+        return 0;
+    vx_seg s[VX_NSEGS];
+    uint16_t link = 0;
+    if (vx_get_segs(m, s) < 0 || vx_linear_read(m, s[VX_SEG_TR].base, &link, 2) < 0) {
+        m->pend_vector = -1;
+        return 0;
+    }
+    *act = task_switch_exit(m, in, link, 1);
+    return 1;
+}
+
 /* Instructions that exit only under the controls of 26.1.3 and are
  * otherwise run by the engine (0 = not taken here). */
 static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action *act)
@@ -287,6 +412,18 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         x.insn_info = rand_info(in);
         break;
     }
+    case VX_OP_CLTS:
+        if (!cpl0) return 0;
+        *act = clts(m, in, v);
+        return 1;
+    case VX_OP_LMSW:
+        if (!cpl0) return 0;
+        *act = lmsw(m, in, v);
+        return 1;
+    case VX_OP_FAR_JMP: case VX_OP_FAR_CALL:
+        return far_branch(m, in, act);
+    case VX_OP_IRET:
+        return iret_task(m, in, act);
     case VX_OP_INVPCID:
         if (!(proc2 & VX_PROC2_INVPCID)) { *act = vx_raise_ud(m); return 1; }
         if (!cpl0 || !(proc & VX_PROC_INVLPG_EXITING)) return 0;

@@ -738,6 +738,23 @@ START_TEST(guest_windows_open_later)
 }
 END_TEST
 
+/* CLTS and LMSW under the CR0 guest/host mask, and task switches (far
+ * JMP, far CALL, IRET with NT) in a 32-bit guest. */
+START_TEST(guest_clts_lmsw_task_switch)
+{
+    static const exp_exit x[] = {{28, 0, 0x20}, {28, 0, 0x30030}, {9, 0, 0x80000020},
+                                 {9, 0, 0x20}, {9, 0, 0x40000028}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_task.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        const json_t *t = vx_test_find(ev, "vm_exit", "TASK_SWITCH", 2);
+        const json_t *q = json_object_get(t, "qualification");
+        ck_assert_msg(q && !strcmp(vx_test_str(q, "source"), "iret"), "%s", dump(t));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* Event injection (27.6): #UD, #GP with an error code, INT 0x30 with an
  * instruction length, each delivered through the guest's IDT (the
  * program checks the frames). */
@@ -1039,6 +1056,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_injection);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
+    tcase_add_test(tc, guest_clts_lmsw_task_switch);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
