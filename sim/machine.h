@@ -142,6 +142,8 @@ struct vmxsim {
     int explain;             /* --explain: failed entry checks in words */
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
     int window_wait;         /* an NMI or interrupt window is awaited: step the guest */
+    int ple_active;          /* PAUSE-loop exiting: a loop is being timed */
+    uint64_t ple_first, ple_last;
     int pend_entry, pend_entry_resume; /* VM entry to carry out (VMLAUNCH/VMRESUME) */
     int pend_exit_valid;     /* VM exit to carry out */
     vx_exit pend_exit;

@@ -357,9 +357,21 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
             break;
         }
         if ((proc2 & VX_PROC2_PLE) && cpl0) {
-            vx_not_modelled(m, "PAUSE-loop exiting (needs the cycle model)");
-            *act = VX_STOP;
-            return 1;
+            /* PAUSE-loop exiting (25.6.13, 26.1.3): PAUSEs less than
+             * PLE_Gap TSC ticks apart form a loop; the one that finds the
+             * loop older than PLE_Window ticks exits.  Time is the
+             * model's TSC (vx_tsc). */
+            uint64_t t = vx_tsc(m);
+            uint64_t gap = get(v, VX_ENC_ple_gap) & 0xFFFFFFFF;
+            uint64_t window = get(v, VX_ENC_ple_window) & 0xFFFFFFFF;
+            if (!m->ple_active || t - m->ple_last > gap) m->ple_first = t;
+            m->ple_active = 1;
+            m->ple_last = t;
+            if (t - m->ple_first > window) {
+                m->ple_active = 0;
+                x.reason = VX_EXIT_PAUSE_INSTRUCTION;
+                break;
+            }
         }
         return 0;
     case VX_OP_MWAIT: case VX_OP_MONITOR: {

@@ -132,8 +132,6 @@ static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t l
         const char *e = ept_unmodelled(m, v, buf, len);
         if (e) return e;
     }
-    if (get(v, VX_ENC_guest_activity_state) != VX_ACTIVITY_ACTIVE)
-        return "a guest activity state other than active";
     if (get(v, VX_ENC_guest_pending_dbg_exceptions))
         return "pending debug exceptions on VM entry";
     if (get(v, VX_ENC_guest_rflags) & RFLAGS_VM) return "virtual-8086 guests";
@@ -251,6 +249,7 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
     x.reason = reason;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
     x.interruptibility = m->guest_interruptibility;
+    x.activity = m->guest_activity;   /* a halted guest stays halted (28.3.4) */
     if (vx_vmexit(m, &x) < 0) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
     return VX_JUMP;
@@ -381,5 +380,18 @@ void vx_vmentry_perform(vmxsim *m)
         vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
         inject_event(m, v, info);
     }
-    if (m->vmx_nonroot && m->end == VMXSIM_END_NONE) entry_windows(m, v, injected);
+    if (!m->vmx_nonroot || m->end != VMXSIM_END_NONE) return;
+    /* A guest entered in HLT, shutdown or wait-for-SIPI state waits for
+     * an event (27.7.4); an injected event wakes it (27.6).  The model has
+     * no interrupt controller, NMIs, INIT or SIPI: only a VM exit that
+     * the guest's state itself causes could end the wait, and those are
+     * the windows below. */
+    if (injected) m->guest_activity = VX_ACTIVITY_ACTIVE;
+    entry_windows(m, v, injected);
+    if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
+        static const char *const state[4] = {"active", "HLT", "shutdown", "wait-for-SIPI"};
+        vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
+                   "the guest was entered in %s state and nothing can wake it",
+                   state[m->guest_activity & 3]);
+    }
 }

@@ -755,6 +755,17 @@ START_TEST(guest_clts_lmsw_task_switch)
 }
 END_TEST
 
+/* PAUSE-loop exiting by the model's TSC, and an entry in HLT state woken
+ * by an open interrupt window (HLT saved). */
+START_TEST(guest_pause_loop_and_hlt_state)
+{
+    static const exp_exit x[] = {{40, 0, 0}, {7, 0, 0}, {18, 0, 0}};
+    json_t *ev = run_pass("guest_pause.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    json_decref(ev);
+}
+END_TEST
+
 /* Event injection (27.6): #UD, #GP with an error code, INT 0x30 with an
  * instruction length, each delivered through the guest's IDT (the
  * program checks the frames). */
@@ -1057,6 +1068,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
+    tcase_add_test(tc, guest_pause_loop_and_hlt_state);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
