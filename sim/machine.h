@@ -143,6 +143,10 @@ struct vmxsim {
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
     int window_wait;         /* an NMI or interrupt window is awaited: step the guest */
     int ple_active;          /* PAUSE-loop exiting: a loop is being timed */
+    int timer_armed;         /* VMX-preemption timer counting */
+    uint64_t timer_deadline; /* icount at which it reaches 0 */
+    uint64_t timer_deadline_tsc;
+    unsigned timer_shift;    /* IA32_VMX_MISC[4:0] */
     uint64_t ple_first, ple_last;
     int pend_entry, pend_entry_resume; /* VM entry to carry out (VMLAUNCH/VMRESUME) */
     int pend_exit_valid;     /* VM exit to carry out */
@@ -359,6 +363,10 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
  * retired (MTF, NMI window, interrupt window, in that priority), given
  * what the instruction was; 1 if one happened. */
 int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before);
+/* The VMX-preemption timer reached 0: VM exit 52. */
+void vx_nonroot_timer_expired(vmxsim *m);
+/* Its value now (for saving on VM exit, 28.3). */
+uint32_t vx_nonroot_timer_value(vmxsim *m);
 
 /* exitinfo.c: the exit qualification (NULL where it has no fields) and
  * the instruction information decoded into named fields, for traces. */

@@ -697,3 +697,25 @@ int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before)
     }
     return 0;
 }
+
+/* ---- the VMX-preemption timer (25.5.1) ----
+ *
+ * It counts down by 1 each time bit X of the TSC changes, X =
+ * IA32_VMX_MISC[4:0], from the value VM entry loads; at 0 a VM exit
+ * (52) occurs before the next instruction.  The TSC is the model's
+ * (vx_tsc): vmentry.c turns the value into the TSC, and the instruction
+ * count, at which it expires. */
+
+void vx_nonroot_timer_expired(vmxsim *m)
+{
+    vx_exit x = {0};
+    x.reason = VX_EXIT_PREEMPTION_TIMER;
+    x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    vx_vmexit(m, &x);
+}
+
+uint32_t vx_nonroot_timer_value(vmxsim *m)
+{
+    uint64_t now = vx_tsc(m) >> m->timer_shift, end = m->timer_deadline_tsc >> m->timer_shift;
+    return end > now ? (uint32_t)(end - now) : 0;
+}

@@ -641,7 +641,12 @@ void vx_run_loop(vmxsim *m)
             mov_ss = vx_is_mov_ss(code, sizeof code, mode);
             if_before = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
         }
-        uc_err e = uc_emu_start(m->uc, rip, 0, 0, mtf ? 1 : 0);
+        /* The VMX-preemption timer: run at most to the instruction at
+         * which it expires (vmentry.c sets the deadline). */
+        uint64_t count = mtf ? 1 : 0;
+        int timed = m->timer_armed && m->vmx_nonroot;
+        if (timed && !mtf) count = m->timer_deadline > m->icount ? m->timer_deadline - m->icount : 1;
+        uc_err e = uc_emu_start(m->uc, rip, 0, 0, count);
         int delivered = 0;
         if (m->pend_vector >= 0) {
             vx_deliver_pending(m);
@@ -662,7 +667,7 @@ void vx_run_loop(vmxsim *m)
             vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
                        "instruction budget of %llu used up",
                        (unsigned long long)m->max_insns);
-        } else if (mtf && m->end == VMXSIM_END_NONE) {
+        } else if (count && m->end == VMXSIM_END_NONE) {
             uint64_t r = vx_reg(m, UC_X86_REG_RIP);
             int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
             m->icount = icount_at(m, mode == 64 ? r : r + vx_cs_base(m));
@@ -673,10 +678,14 @@ void vx_run_loop(vmxsim *m)
         }
         /* An instruction retired (or an event was delivered) in the guest
          * while stepping: the exit due after it, if any (trap-like). */
+        int exited = 0;
         if (mtf && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
             (m->icount > before || delivered))
-            vx_nonroot_after_step(m, delivered ? VX_WIN_OTHER : kind, !delivered && mov_ss,
-                                  if_before);
+            exited = vx_nonroot_after_step(m, delivered ? VX_WIN_OTHER : kind,
+                                           !delivered && mov_ss, if_before);
+        if (!exited && m->timer_armed && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
+            m->icount >= m->timer_deadline)
+            vx_nonroot_timer_expired(m);
         if (m->event_hit) {
             m->event_hit = 0;
             if (m->end == VMXSIM_END_NONE) return;

@@ -91,7 +91,6 @@ static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t l
     uint32_t entc = (uint32_t)get(v, VX_ENC_vm_entry_controls);
     uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
     static const struct { int which; uint32_t bit; const char *what; } table[] = {
-        {0, VX_PIN_PREEMPTION_TIMER, "the VMX-preemption timer (it needs the cycle model)"},
         {0, VX_PIN_POSTED_INTR, "posted-interrupt processing"},
         {1, VX_PROC_TPR_SHADOW, "the TPR shadow"},
         {1, VX_PROC_TERTIARY, "tertiary processor-based controls"},
@@ -273,6 +272,8 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
                     !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
     if ((proc & VX_PROC_MTF) && injected) return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
+    if (m->timer_armed && m->icount >= m->timer_deadline)
+        return exit_after_entry(m, VX_EXIT_PREEMPTION_TIMER);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
     if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
         return exit_after_entry(m, VX_EXIT_INTERRUPT_WINDOW);
@@ -282,6 +283,25 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
     m->window_wait = (proc & (VX_PROC_NMI_WINDOW | VX_PROC_INTR_WINDOW)) != 0;
     m->mtf_armed = (proc & VX_PROC_MTF) != 0;
     return VX_JUMP;
+}
+
+/* The VMX-preemption timer (25.5.1): from the value loaded, the TSC at
+ * which the timer reaches 0 (it counts down each time TSC bit X
+ * changes), and the instruction count at which that happens (the TSC is
+ * tsc_base + instructions retired until the cycle model). */
+static void arm_preemption_timer(vmxsim *m, vx_vmcs *v)
+{
+    m->timer_armed = 0;
+    if (!(get(v, VX_ENC_pin_based_vm_exec_control) & VX_PIN_PREEMPTION_TIMER)) return;
+    uint64_t misc = 0;
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_MISC, &misc);
+    unsigned x = misc & 0x1F;
+    uint64_t value = get(v, VX_ENC_vmx_preemption_timer_value) & 0xFFFFFFFF;
+    uint64_t now = vx_tsc(m);
+    m->timer_shift = x;
+    m->timer_deadline_tsc = value ? ((now >> x) + value) << x : now;
+    m->timer_deadline = m->icount + (m->timer_deadline_tsc - now);
+    m->timer_armed = 1;
 }
 
 /* A VM-entry failure exit (27.8) to the host state. */
@@ -387,6 +407,7 @@ void vx_vmentry_perform(vmxsim *m)
      * the guest's state itself causes could end the wait, and those are
      * the windows below. */
     if (injected) m->guest_activity = VX_ACTIVITY_ACTIVE;
+    arm_preemption_timer(m, v);
     entry_windows(m, v, injected);
     if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
         static const char *const state[4] = {"active", "HLT", "shutdown", "wait-for-SIPI"};

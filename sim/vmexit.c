@@ -125,6 +125,8 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
     put(v, VX_ENC_guest_activity_state, x->activity);
     put(v, VX_ENC_guest_interruptibility_info, x->interruptibility);
     put(v, VX_ENC_guest_pending_dbg_exceptions, 0);
+    if ((exitc & VX_EXIT_CTL_SAVE_PREEMPT) && m->timer_armed)
+        put(v, VX_ENC_vmx_preemption_timer_value, vx_nonroot_timer_value(m));
 }
 
 /* MSR areas (25.7.2): 16-byte entries {u32 index; u32 reserved; u64 data}. */
@@ -289,6 +291,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     m->vmx_nonroot = 0;
     m->mtf_armed = 0;
     m->window_wait = 0;
+    m->timer_armed = 0;
     if (load_host_state(m, v) < 0) {
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
         return -1;

@@ -602,10 +602,9 @@ START_TEST(unmodelled_control)
 {
     vmxsim_result res;
     json_t *ev;
-    ck_assert_msg(vx_test_run("guest_timer.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
+    ck_assert_msg(vx_test_run("guest_tpr.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
     ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4, "%s", res.message);
-    ck_assert_str_eq(res.message,
-                     "not modelled: VM entry with the VMX-preemption timer (it needs the cycle model)");
+    ck_assert_str_eq(res.message, "not modelled: VM entry with the TPR shadow");
     ck_assert_int_eq(vx_test_count(ev, "vm_exit", NULL), 0);
     json_decref(ev);
 }
@@ -762,6 +761,30 @@ START_TEST(guest_pause_loop_and_hlt_state)
     static const exp_exit x[] = {{40, 0, 0}, {7, 0, 0}, {18, 0, 0}};
     json_t *ev = run_pass("guest_pause.elf", NULL, NULL);
     check_exits(ev, x, N(x));
+    json_decref(ev);
+}
+END_TEST
+
+/* The VMX-preemption timer: exit 52 at the instruction count the TSC
+ * (here: one tick per instruction, from 0) predicts: the timer counts
+ * down each time bit X = IA32_VMX_MISC[4:0] of the TSC changes, so from
+ * TSC t0 with value V it reaches 0 at ((t0 >> X) + V) << X. */
+START_TEST(guest_preemption_timer)
+{
+    static const exp_exit x[] = {{52, 0, 0}, {52, 0, 0}, {18, 0, 0}};
+    json_t *ev = run_pass("guest_timer.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    uint64_t misc = 0;
+    ck_assert_int_eq(vx_test_msr(NULL, 0x485, &misc), 0);
+    unsigned shift = misc & 0x1F;
+    const json_t *entry = vx_test_find(ev, "vm_entry", NULL, 0);
+    const json_t *exit = vx_test_find(ev, "vm_exit", "PREEMPTION_TIMER", 0);
+    uint64_t t0 = vx_test_u64(entry, "icount", 0), t1 = vx_test_u64(exit, "icount", 0);
+    ck_assert_uint_eq(t1, ((t0 >> shift) + 20) << shift);
+    /* Value 0: the exit comes before any guest instruction. */
+    const json_t *entry2 = vx_test_find(ev, "vm_entry", NULL, 1);
+    const json_t *exit2 = vx_test_find(ev, "vm_exit", "PREEMPTION_TIMER", 1);
+    ck_assert_uint_eq(vx_test_u64(exit2, "icount", 0), vx_test_u64(entry2, "icount", 1));
     json_decref(ev);
 }
 END_TEST
@@ -1069,6 +1092,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
     tcase_add_test(tc, guest_pause_loop_and_hlt_state);
+    tcase_add_test(tc, guest_preemption_timer);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
