@@ -141,6 +141,7 @@ struct vmxsim {
     uint32_t guest_activity, guest_interruptibility;
     int explain;             /* --explain: failed entry checks in words */
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
+    int pend_mtf;            /* an MTF VM exit injected as event type 7 */
     int window_wait;         /* an NMI or interrupt window is awaited: step the guest */
     int ple_active;          /* PAUSE-loop exiting: a loop is being timed */
     int timer_armed;         /* VMX-preemption timer counting */
@@ -363,6 +364,8 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
  * retired (MTF, NMI window, interrupt window, in that priority), given
  * what the instruction was; 1 if one happened. */
 int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before);
+/* VMFUNC in VMX non-root operation. */
+vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in);
 /* The VMX-preemption timer reached 0: VM exit 52. */
 void vx_nonroot_timer_expired(vmxsim *m);
 /* Its value now (for saving on VM exit, 28.3). */

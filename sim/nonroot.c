@@ -12,7 +12,10 @@
  * (VM exit before the CPL check).
  */
 #include "machine.h"
+#include "../ept/ept.h"
 #include "../vmcs/controls.h"
+
+static uint64_t phys_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
 
 static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
 
@@ -434,6 +437,12 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         return 1;
     case VX_OP_FAR_JMP: case VX_OP_FAR_CALL:
         return far_branch(m, in, act);
+    case VX_OP_XSAVES: case VX_OP_XRSTORS:
+        /* #UD unless "enable XSAVES/XRSTORS" (26.3); the XSS-exiting
+         * bitmap is ANDed with IA32_XSS, which the model keeps at 0 (no
+         * supervisor state components), so they never exit. */
+        if (!(proc2 & VX_PROC2_XSAVES)) { *act = vx_raise_ud(m); return 1; }
+        return 0;
     case VX_OP_IRET:
         return iret_task(m, in, act);
     case VX_OP_INVPCID:
@@ -718,4 +727,37 @@ uint32_t vx_nonroot_timer_value(vmxsim *m)
 {
     uint64_t now = vx_tsc(m) >> m->timer_shift, end = m->timer_deadline_tsc >> m->timer_shift;
     return end > now ? (uint32_t)(end - now) : 0;
+}
+
+/* ---- VMFUNC (31.3 VMFUNC, 26.5.6) ---- */
+
+vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v || !(proc2_ctls(v) & VX_PROC2_VMFUNC)) return vx_raise_ud(m);
+    uint64_t fn = vx_gpr(m, 0) & 0xFFFFFFFF;
+    vx_exit x = {0};
+    x.reason = VX_EXIT_VMFUNC;
+    /* A function the VM-function controls do not enable exits (59). */
+    if (fn >= 64 || !((get(v, VX_ENC_vm_function_control) >> fn) & 1)) return exit_for(m, in, &x);
+    /* Function 0, EPTP switching (26.5.6.3): ECX indexes the EPTP list; an
+     * index >= 512 or an invalid EPTP exits. */
+    uint64_t idx = vx_gpr(m, 1) & 0xFFFFFFFF;
+    if (idx >= 512) return exit_for(m, in, &x);
+    uint64_t eptp = vx_phys_read64(m, get(v, VX_ENC_eptp_list_address) + 8 * idx);
+    uint64_t cap = 0;
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_EPT_VPID_CAP, &cap);
+    unsigned mt = eptp & 7, walk = (eptp >> 3) & 7;
+    if (!((mt == 0 && (cap >> 8 & 1)) || (mt == 6 && (cap >> 14 & 1))) || walk != 3 ||
+        ((eptp >> 6 & 1) && !(cap >> 21 & 1)) || (eptp & 0xF80) || (eptp >> m->prof.maxphyaddr))
+        return exit_for(m, in, &x);
+    vx_physmem mem = {.read64 = phys_read64, .ctx = m};
+    uint64_t where;
+    if ((eptp & (1u << 6)) || vx_ept_identity(&mem, eptp, m->mem_size, m->prof.maxphyaddr, &where) < 0) {
+        vx_not_modelled(m, "EPTP switching to an EPT that is not a one-to-one map of memory "
+                           "(two-level translation is issue 4)");
+        return VX_STOP;
+    }
+    vx_vmcs_put(v, VX_ENC_ept_pointer, eptp);
+    return VX_NEXT;
 }

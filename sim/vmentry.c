@@ -221,8 +221,10 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
     unsigned type = VX_INTR_INFO_TYPE(info), vector = VX_INTR_INFO_VECTOR(info);
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
     if (type == VX_INTR_TYPE_OTHER) {
-        vx_not_modelled(m, "injection of event type 7 (pending MTF VM exit)");
-        return VX_STOP;
+        /* Type 7, vector 0: an MTF VM exit pending after VM entry
+         * (27.6.2), whatever the monitor trap flag control says. */
+        m->pend_mtf = 1;
+        return VX_JUMP;
     }
     m->pend_vector = (int)vector;
     m->pend_has_err = (info & VX_INTR_INFO_DELIVER_EC) != 0;
@@ -271,7 +273,10 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
     int nmi_open = !m->vnmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
                     !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
-    if ((proc & VX_PROC_MTF) && injected) return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
+    if (((proc & VX_PROC_MTF) && injected) || m->pend_mtf) {
+        m->pend_mtf = 0;
+        return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
+    }
     if (m->timer_armed && m->icount >= m->timer_deadline)
         return exit_after_entry(m, VX_EXIT_PREEMPTION_TIMER);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);

@@ -565,7 +565,7 @@ vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in)
     case VX_OP_INVVPID: act = inv_ept_vpid(m, in, &e, 1); break;
     case VX_OP_VMFUNC:
         /* VMFUNC outside VMX non-root operation is #UD (31.3 VMFUNC). */
-        act = m->vmx_nonroot ? (vx_not_modelled(m, "VMFUNC in non-root operation"), VX_STOP)
+        act = m->vmx_nonroot ? vx_nonroot_vmfunc(m, in)
                              : ud(m, &e);
         break;
     default:

@@ -789,6 +789,18 @@ START_TEST(guest_preemption_timer)
 }
 END_TEST
 
+/* VMFUNC in the guest: EPTP switching without an exit, exits for an
+ * invalid EPTP and a disabled function; an injected type-7 event is a
+ * pending MTF VM exit. */
+START_TEST(guest_vmfunc_and_pending_mtf)
+{
+    static const exp_exit x[] = {{59, 0, 0}, {59, 0, 0}, {37, 0, 0}, {18, 0, 0}};
+    json_t *ev = run_pass("guest_vmfunc.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    json_decref(ev);
+}
+END_TEST
+
 /* Event injection (27.6): #UD, #GP with an error code, INT 0x30 with an
  * instruction length, each delivered through the guest's IDT (the
  * program checks the frames). */
@@ -1093,6 +1105,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
     tcase_add_test(tc, guest_pause_loop_and_hlt_state);
     tcase_add_test(tc, guest_preemption_timer);
+    tcase_add_test(tc, guest_vmfunc_and_pending_mtf);
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
