@@ -4,15 +4,17 @@
  * where defined, instruction information (28.2.5): INVD (13), RDTSC (16),
  * RDTSCP (51), every VMX instruction (19-27, 50, 53), XSETBV (55), SLDT
  * (47), RDRAND (57), RDSEED (61), INVPCID (58), MONITOR (39), MWAIT (36),
- * WRMSR (32), and a triple fault (2) last.  At the first exit the VMM
+ * WRMSR (32), REP OUTSB and IN AX, DX with unconditional I/O exiting
+ * (30: size, direction, string, REP, DX operand, port), and a triple
+ * fault (2) last.  At the first exit the VMM
  * also checks the guest state the exit saved (28.3).
  */
 #include "common.inc"
 
-        .set PROC_WANT, (1 << 9) | (1 << 10) | (1 << 12) | (1 << 28) | (1 << 29) | (1 << 31)
+        .set PROC_WANT, (1 << 9) | (1 << 10) | (1 << 12) | (1 << 24) | (1 << 28) | (1 << 29) | (1 << 31)
         .set PROC2_WANT, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 11) | (1 << 12) | (1 << 16)
         .set EXC_BITMAP, 0
-        .set NEXITS, 23
+        .set NEXITS, 25
         .set MEM_INFO, 0x01C18100       /* [rbx]: 64-bit address, DS, no index */
 
 #include "guest.inc"
@@ -98,6 +100,12 @@ g_monitor:  monitor                     /* 39 */
 g_mwait:    mwait                       /* 36 */
             movl $0x40000000, %ecx
 g_wrmsr:    wrmsr                       /* 32 */
+            movw $0x80, %dx
+            leaq scratch(%rip), %rsi
+            movl $4, %ecx
+g_outs:     rep outsb                   /* 30: string, REP */
+            movw $0x80, %dx             /* (the VMM does not keep guest registers) */
+g_in:       inw %dx, %ax                /* 30: 2 bytes, IN */
 g_ud:       ud2                         /* #UD, no IDT: triple fault (2) */
         hlt
 
@@ -127,6 +135,8 @@ expect:
         E(39, 0, 3, g_monitor)
         E(36, 0, 3, g_mwait)
         E(32, 0, 2, g_wrmsr)
+        E(30, (0x80 << 16) | (1 << 5) | (1 << 4), 2, g_outs)
+        E(30, (0x80 << 16) | (1 << 3) | 1, 2, g_in)
         .quad 2, 0, 0, g_ud - guest_code
 /* Expected VM-exit instruction information per exit (-1: not checked,
  * the field is undefined for that exit). */
@@ -141,7 +151,9 @@ info_expect:
         .quad MEM_INFO                          /* SLDT (identity 0) */
         .quad 0x800, 0x808                      /* RDRAND EAX, RDSEED ECX: 32-bit */
         .quad MEM_INFO | (1 << 28)              /* INVPCID */
-        .quad -1, -1, -1, -1
+        .quad -1, -1, -1
+        .quad 0x18100                           /* OUTS: 64-bit address, DS */
+        .quad -1, -1
 
         .section .rodata
 msg_info:         .asciz "instruction information"

@@ -698,11 +698,18 @@ END_TEST
 START_TEST(guest_more_exits)
 {
     static const unsigned reasons[] = {13, 16, 51, 19, 21, 22, 23, 25, 20, 24, 26, 27, 50, 53,
-                                       55, 47, 57, 61, 58, 39, 36, 32, 2};
+                                       55, 47, 57, 61, 58, 39, 36, 32, 30, 30, 2};
     exp_exit x[N(reasons)];
     for (size_t i = 0; i < N(reasons); i++) x[i] = (exp_exit){reasons[i], 0, 0};
+    x[N(reasons) - 3].qual = 0x800030;   /* REP OUTSB: DX, string, REP, byte */
+    x[N(reasons) - 2].qual = 0x800009;   /* IN AX, DX: 2 bytes, IN */
     json_t *ev = run_pass("guest_more.elf", NULL, NULL);
     check_exits(ev, x, N(x));
+    const json_t *outs = vx_test_find(ev, "vm_exit", "IO_INSTRUCTION", 0);
+    const json_t *oq = json_object_get(outs, "qualification");
+    ck_assert_msg(oq && json_is_true(json_object_get(oq, "rep")) &&
+                  json_is_true(json_object_get(oq, "string")) &&
+                  !strcmp(vx_test_str(oq, "operand"), "dx"), "%s", dump(outs));
     const json_t *vr = vx_test_find(ev, "vm_exit", "VMREAD", 0);
     const json_t *insn = json_object_get(vr, "instruction");
     ck_assert_msg(insn && !strcmp(vx_test_str(insn, "register"), "rcx") &&
