@@ -266,10 +266,15 @@ static int load_state(vmxsim *m, const vx_seg s[VX_NSEGS], unsigned which, const
     if (need_layout(m) < 0 || uc_context_save(m->uc, m->ctx)) return -1;
     for (int i = 0; i < VX_NSEGS; i++)
         if (which >> i & 1) ctx_put_seg(m->ctx, i, &s[i]);
-    if (efer) ctx_set_u64(m->ctx, layout.efer, *efer);
+    if (efer) m->arch_efer = *efer;
+    /* The engine's EFER is derived from the program's (mmu.c); the mode
+     * flags follow the program's registers. */
+    uint64_t ecr0, ecr4, eefer;
+    vx_mmu_engine_regs(m, &ecr0, &ecr4, &eefer);
+    ctx_set_u64(m->ctx, layout.efer, eefer);
     uint32_t hf = ctx_u32(m->ctx, layout.hflags) & ~HF_MODE;
     hf |= mode_flags(m->ctx, vx_reg(m, UC_X86_REG_CR0), vx_reg(m, UC_X86_REG_CR4),
-                     ctx_u64(m->ctx, layout.efer), vx_reg(m, UC_X86_REG_EFLAGS));
+                     m->arch_efer, vx_reg(m, UC_X86_REG_EFLAGS));
     ctx_set_u32(m->ctx, layout.hflags, hf);
     return uc_context_restore(m->uc, m->ctx) ? -1 : 0;
 }

@@ -146,3 +146,4 @@ uint32_t vx_engine_take_exception(vmxsim *m)
     uc_context_restore(m->uc, m->ctx);
     return err;
 }
+

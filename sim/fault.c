@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "machine.h"
+#include "../ept/paging.h"
 
 
 static const char *const vec_names[32] = {
@@ -299,7 +300,7 @@ static int has_error_code(int v)
            v == VX_GP || v == VX_PF || v == VX_AC || v == 21;
 }
 
-void vx_deliver_pending(vmxsim *m)
+int vx_deliver_pending(vmxsim *m)
 {
     int vector = m->pend_vector, has_err = m->pend_has_err, soft = m->pend_soft;
     int kind = m->pend_kind, injected = m->pend_injected;
@@ -311,14 +312,34 @@ void vx_deliver_pending(vmxsim *m)
     if (m->pend_engine) {
         uint32_t e = vx_engine_take_exception(m);
         if (has_err) err = e;
-        cr2 = vx_reg(m, UC_X86_REG_CR2);
+        if (vector == VX_PF) {
+            /* The engine faults on every access the model has not
+             * translated yet (mmu.c): fill the translation in and
+             * restart, or deliver the #PF the walk finds, with the
+             * program's own CR2 (the engine's is the model's). */
+            uint64_t la = 0;
+            uc_reg_read(m->uc, UC_X86_REG_CR2, &la);
+            uc_reg_write(m->uc, UC_X86_REG_CR2, &m->arch_cr2);
+            unsigned access = e & (VX_PF_W | VX_PF_U | VX_PF_I);
+            uint32_t pfec;
+            int r = vx_mmu_fill(m, la, access, &pfec);
+            if (r != VX_MMU_FAULT) {
+                vx_set_reg(m, UC_X86_REG_RIP, rip);
+                return 0;
+            }
+            err = pfec;
+            cr2 = la;
+            m->pend_engine = 0;
+        } else {
+            cr2 = vx_reg(m, UC_X86_REG_CR2);
+        }
     }
     /* In VMX non-root operation the exception bitmap decides first
      * (26.2); INT n and events injected by VM entry are not subject to
      * it, and a #PF that exits leaves CR2 alone (28.1). */
     if (m->vmx_nonroot && !injected && kind != VX_PEND_SWINT &&
         vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0))
-        return;
+        return 1;
     if (!m->pend_engine && vector == VX_PF) vx_set_reg(m, UC_X86_REG_CR2, cr2);
     vx_set_reg(m, UC_X86_REG_RIP, rip);
     int from = -1;
@@ -347,7 +368,7 @@ void vx_deliver_pending(vmxsim *m)
             int nerr = has_error_code(n.vector);
             if (vx_nonroot_exception(m, n.vector, nerr, n.err, VX_PEND_HW, rip,
                                      vx_reg(m, UC_X86_REG_CR2), &idt, err))
-                return;
+                return 1;
         }
         int df = (contributory(vector) && contributory(n.vector)) ||
                  (vector == VX_PF && (n.vector == VX_PF || contributory(n.vector)));
@@ -364,6 +385,7 @@ void vx_deliver_pending(vmxsim *m)
         soft = 0;
         kind = VX_PEND_HW;
     }
+    return 1;
 }
 
 void vx_triple_fault(vmxsim *m, const char *why)

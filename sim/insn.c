@@ -99,6 +99,26 @@ static int cr4_ok(vmxsim *m, uint64_t v)
  * CR0.WP was set, a supervisor write to a read-only page still
  * succeeded, and a CR3 reload did not show changed paging entries. */
 
+/* The TLB entries MOV to a control register invalidates (SDM Vol. 3A
+ * 4.10.4.1): MOV to CR3 all but global ones (none when CR4.PCIDE = 1 and
+ * bit 63 of the source is set, if the PCID stays the same: the shadow
+ * holds one PCID's translations); MOV to CR0 or CR4 changing how
+ * translation works, all of them.  CR0.WP is in that list for the model
+ * only (its shadow entries encode it); dropping more than the SDM
+ * requires is what a processor may do at any time. */
+static void invalidate_for_mov_cr(vmxsim *m, int cr, uint64_t old, uint64_t v, int noflush)
+{
+    if (cr == 3) {
+        if (!(noflush && (old & 0xFFF) == (v & 0xFFF))) vx_mmu_invalidate_nonglobal(m);
+    } else if (cr == 0) {
+        if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) vx_mmu_invalidate_all(m);
+    } else if (cr == 4) {
+        if ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP |
+                         CR4_LA57 | CR4_PKE))
+            vx_mmu_invalidate_all(m);
+    }
+}
+
 static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
 {
     static const int cr_regs[9] = {UC_X86_REG_CR0, -1, UC_X86_REG_CR2,
@@ -120,7 +140,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     }
     uint64_t v = vx_gpr(m, gpr) & mask;
     if (m->vmx_nonroot && vx_nonroot_cr_write(m, in, cr, &v, &act)) return act;
-    int ok = 1;
+    int ok = 1, noflush = 0;
     switch (cr) {
     case 0: ok = cr0_ok(m, v); break;
     case 2: break;
@@ -128,7 +148,10 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
         /* Bits above MAXPHYADDR are reserved; bit 63 is the no-flush bit
          * when CR4.PCIDE = 1 and is not stored (SDM Vol. 3A 4.10.4.1). */
         uint64_t cr4 = vx_reg(m, UC_X86_REG_CR4);
-        if ((cr4 & CR4_PCIDE) && in->mode == 64) v &= ~(1ull << 63);
+        if ((cr4 & CR4_PCIDE) && in->mode == 64) {
+            noflush = (int)(v >> 63);
+            v &= ~(1ull << 63);
+        }
         if (in->mode == 64 && (v >> m->prof.maxphyaddr)) ok = 0;
         break;
     }
@@ -139,7 +162,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     if (!ok) return vx_raise_gp0(m);
     uint64_t old = vx_reg(m, cr_regs[cr]);
     vx_set_reg(m, cr_regs[cr], v);
-    if (cr == 0 || cr == 3 || cr == 4) vx_flush_engine_tlb(m);
+    invalidate_for_mov_cr(m, cr, old, v, noflush);
     if (cr == 0 || cr == 4) {
         /* IA-32e mode is active while CR0.PG = 1 with EFER.LME = 1: MOV
          * to CR0 changing PG sets or clears EFER.LMA (SDM Vol. 3A

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "machine.h"
+#include "x86.h"
 
 void vx_set_error(vmxsim *m, const char *fmt, ...)
 {
@@ -32,16 +33,34 @@ static const int gpr_ids[16] = {
 
 int vx_uc_gpr(int n) { return gpr_ids[n & 15]; }
 
+/* CR0, CR2, CR3, CR4 and EFER are the model's (the engine runs with
+ * values derived from them, mmu.c); CR0.MP/EM/TS are the engine's, which
+ * CLTS and LMSW change when it executes them. */
 uint64_t vx_reg(vmxsim *m, int uc_reg)
 {
     uint64_t v = 0;
+    switch (uc_reg) {
+    case UC_X86_REG_CR0:
+        uc_reg_read(m->uc, uc_reg, &v);
+        return (m->arch_cr0 & ~(CR0_MP | CR0_EM | CR0_TS)) | (v & (CR0_MP | CR0_EM | CR0_TS));
+    case UC_X86_REG_CR2: return m->arch_cr2;
+    case UC_X86_REG_CR3: return m->arch_cr3;
+    case UC_X86_REG_CR4: return m->arch_cr4;
+    }
     uc_reg_read(m->uc, uc_reg, &v);
     return v;
 }
 
 void vx_set_reg(vmxsim *m, int uc_reg, uint64_t v)
 {
-    uc_reg_write(m->uc, uc_reg, &v);
+    switch (uc_reg) {
+    case UC_X86_REG_CR0: m->arch_cr0 = v; break;
+    case UC_X86_REG_CR2: m->arch_cr2 = v; uc_reg_write(m->uc, uc_reg, &v); return;
+    case UC_X86_REG_CR3: m->arch_cr3 = v; break;
+    case UC_X86_REG_CR4: m->arch_cr4 = v; break;
+    default: uc_reg_write(m->uc, uc_reg, &v); return;
+    }
+    vx_mmu_write_engine_crs(m);
 }
 
 uint64_t vx_gpr(vmxsim *m, int n) { return vx_reg(m, gpr_ids[n & 15]); }
@@ -49,13 +68,20 @@ void vx_set_gpr(vmxsim *m, int n, uint64_t v) { vx_set_reg(m, gpr_ids[n & 15], v
 
 uint64_t vx_msr_get(vmxsim *m, uint32_t msr)
 {
+    if (msr == VX_MSR_EFER) return m->arch_efer;
     uc_x86_msr r = {.rid = msr, .value = 0};
     uc_reg_read(m->uc, UC_X86_REG_MSR, &r);
     return r.value;
 }
 
+/* EFER: the engine's copy (and its mode flags) follows with
+ * vx_set_efer or vx_sync_mode (cpustate.c). */
 void vx_msr_set(vmxsim *m, uint32_t msr, uint64_t v)
 {
+    if (msr == VX_MSR_EFER) {
+        m->arch_efer = v;
+        return;
+    }
     uc_x86_msr r = {.rid = msr, .value = v};
     uc_reg_write(m->uc, UC_X86_REG_MSR, &r);
 }
@@ -148,24 +174,6 @@ uint32_t vx_phys_read32(vmxsim *m, uint64_t pa)
 void vx_phys_write32(vmxsim *m, uint64_t pa, uint32_t v) { vx_phys_write(m, pa, &v, 4); }
 void vx_phys_write64(vmxsim *m, uint64_t pa, uint64_t v) { vx_phys_write(m, pa, &v, 8); }
 
-/* MMIO callbacks for the region above RAM. */
-static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
-{
-    (void)uc;
-    vmxsim *m = user;
-    outside_access(m, m->mem_size + off, size, 0);
-    return size >= 8 ? UINT64_MAX : ((1ull << (size * 8)) - 1);
-}
-
-static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v,
-                       void *user)
-{
-    (void)uc;
-    (void)v;
-    vmxsim *m = user;
-    outside_access(m, m->mem_size + off, size, 1);
-}
-
 /* ---- start states (docs/start-state.md) ---- */
 
 enum {
@@ -243,74 +251,34 @@ int vx_start_state_long(vmxsim *m, uint64_t entry)
     return 0;
 }
 
-/* Leave IA-32e mode the way software does, by running it.  Unicorn
- * 2.0.1 keeps QEMU's hidden mode flags (IA-32e active, 64-bit code
- * segment, code and stack sizes) when CR0, EFER or a segment selector is
- * written through its API: a register write loads only the selector, and
- * EFER.LMA written as 0 leaves the engine in long mode (measured: a
- * multiboot kernel entered that way ran its 32-bit code as 64-bit code).
- * So from the long-mode start state the engine runs a short switch: a
- * far jump through a m16:32 pointer to the 32-bit code segment 0x18,
- * MOV to CR0 clearing PG (which deactivates IA-32e mode, SDM Vol. 3A
- * 10.8.5.4), and loads of the data segments.  The code runs with the
- * model's hooks idle (it is the set-up, not the program) in a scratch
- * page whose bytes are restored afterwards. */
-enum { SWITCH_PA = 0x8000 };
-static const uint8_t switch_code[] = {
-    /* 64-bit code at SWITCH_PA: jmp far [SWITCH_PA + 7] */
-    0xFF, 0x2C, 0x25, 0x07, 0x80, 0x00, 0x00,
-    0x0D, 0x80, 0x00, 0x00, 0x18, 0x00,       /* m16:32 = 0x18:SWITCH_PA+13 */
-    /* 32-bit code at SWITCH_PA + 13 */
-    0x0F, 0x20, 0xC0,                         /* mov eax, cr0 */
-    0x25, 0xFF, 0xFF, 0xFF, 0x7F,             /* and eax, 0x7fffffff */
-    0x0F, 0x22, 0xC0,                         /* mov cr0, eax */
-    0x66, 0xB8, 0x10, 0x00,                   /* mov ax, 0x10 */
-    0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0,       /* mov ds, es, ss */
-    0x8E, 0xE0, 0x8E, 0xE8,                   /* mov fs, gs */
-};
-
-static int switch_to_protected_mode(vmxsim *m)
-{
-    uint8_t saved[sizeof switch_code];
-    uint64_t end = SWITCH_PA + sizeof switch_code;
-    vx_phys_read(m, SWITCH_PA, saved, sizeof saved);
-    vx_phys_write(m, SWITCH_PA, switch_code, sizeof switch_code);
-    m->setup_run = 1;
-    int bad = uc_ctl_set_exits(m->uc, &end, 1) != UC_ERR_OK ||
-              uc_emu_start(m->uc, SWITCH_PA, 0, 0, 0) != UC_ERR_OK ||
-              vx_reg(m, UC_X86_REG_RIP) != end || vx_in_long_mode(m);
-    m->setup_run = 0;
-    if (uc_ctl_set_exits(m->uc, NULL, 0) != UC_ERR_OK) bad = 1;
-    vx_phys_write(m, SWITCH_PA, saved, sizeof saved);
-    vx_flush_all(m);
-    return bad ? -1 : 0;
-}
-
 /* Multiboot 1 machine state (Multiboot Specification 0.6.96, 3.2):
  * 32-bit protected mode, paging off, flat 4 GiB segments, EAX magic,
  * EBX the information structure, A20 on, IF and VM clear. */
 int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi)
 {
-    if (vx_start_state_long(m, SWITCH_PA) < 0) return -1;
-    if (switch_to_protected_mode(m) < 0) {
-        vx_set_error(m, "engine refused the switch to 32-bit protected mode");
-        return -1;
-    }
-    /* What remains of the long-mode state is plain register contents. */
+    /* The program's control registers are the model's (mmu.c), and the
+     * engine's mode flags are recomputed from them with the segment
+     * caches, so the state is simply written. */
+    write_start_tables(m);
+    zero_gprs(m);
     vx_msr_set(m, VX_MSR_EFER, 0);
     vx_set_reg(m, UC_X86_REG_CR4, 0);
     vx_set_reg(m, UC_X86_REG_CR3, 0);
     vx_set_reg(m, UC_X86_REG_CR0, 0x11); /* PE | ET */
-    zero_gprs(m);
+    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
+    if (load_segments(m, 0x18, 0x10)) {
+        vx_set_error(m, "engine refused the switch to 32-bit protected mode");
+        return -1;
+    }
     vx_set_reg(m, UC_X86_REG_RAX, 0x2BADB002);
     vx_set_reg(m, UC_X86_REG_RBX, mbi);
     vx_set_reg(m, UC_X86_REG_RSP, 0);
-    vx_set_reg(m, UC_X86_REG_EFLAGS, 0x2);
     vx_set_reg(m, UC_X86_REG_RIP, entry);
     m->entry = entry;
     m->entered = 1;
     m->multiboot = 1;
     m->mb_info = mbi;
+    vx_flush_all(m);
     return 0;
 }
 
@@ -346,28 +314,11 @@ vmxsim *vmxsim_create(const vmxsim_options *opt, char *err, size_t errlen)
                      (unsigned long long)m->mem_size);
         goto fail;
     }
-    m->ram = mmap(NULL, m->mem_size, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m->ram == MAP_FAILED) {
-        m->ram = NULL;
-        vx_set_error(m, "cannot allocate %llu bytes of guest memory",
-                     (unsigned long long)m->mem_size);
-        goto fail;
-    }
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &m->uc) != UC_ERR_OK) {
         vx_set_error(m, "cannot create the Unicorn engine");
         goto fail;
     }
-    if (uc_mem_map_ptr(m->uc, 0, m->mem_size, UC_PROT_ALL, m->ram) != UC_ERR_OK) {
-        vx_set_error(m, "cannot map guest memory into the engine");
-        goto fail;
-    }
-    uint64_t top = 1ull << m->prof.maxphyaddr;
-    if (uc_mmio_map(m->uc, m->mem_size, top - m->mem_size, mmio_read, m,
-                    mmio_write, m) != UC_ERR_OK) {
-        vx_set_error(m, "cannot map the region above RAM");
-        goto fail;
-    }
+    if (vx_mmu_init(m) < 0) goto fail;
     m->dec = vx_decoder_new();
     if (!m->dec) {
         vx_set_error(m, "cannot open capstone");
@@ -400,7 +351,7 @@ void vmxsim_destroy(vmxsim *m)
     for (int i = 0; i < m->nactive; i++) vx_vmcs_free(m->active[i]);
     free(m->active);
     if (m->uc) uc_close(m->uc);
-    if (m->ram) munmap(m->ram, m->mem_size);
+    vx_mmu_fini(m);
     vx_decoder_free(m->dec);
     json_decref(m->images);
     free(m->cmdline);

@@ -114,9 +114,30 @@ typedef struct vx_uart {
     uint8_t ier, lcr, mcr, scr, dll, dlm;
 } vx_uart;
 
+/* The model's translations as the engine sees them (sim/mmu.c). */
+#define VX_SHADOW_BASE 0xFF00000000ull
+typedef struct vx_window vx_window;
+typedef struct vx_mmu {
+    int memfd;             /* guest RAM, aliased into the windows */
+    uint8_t *shadow;       /* the shadow page tables (host side) */
+    unsigned used;         /* shadow pages in use (page 0 is the root) */
+    int format;            /* 1: 4-level shadow (IA-32e mode), 0: PAE, -1: none yet */
+    int flush_all, flush_nonglobal; /* invalidations to carry out before the engine runs */
+    unsigned nglobal;      /* global translations filled */
+    vx_window *win, *last;
+    int nwin;
+    uint64_t fills, flushes;
+} vx_mmu;
+
+enum { VX_MMU_FILLED, VX_MMU_FAULT, VX_MMU_ENDED };
+
 struct vmxsim {
     uc_engine *uc;
     uint8_t *ram;
+    vx_mmu mmu;
+    /* The program's control registers and EFER (the engine runs with
+     * the values mmu.c derives from them). */
+    uint64_t arch_cr0, arch_cr2, arch_cr3, arch_cr4, arch_efer;
     uint64_t mem_size;
     vx_profile prof;
     vx_decoder *dec;
@@ -236,6 +257,7 @@ struct vmxsim {
     int event_hit;         /* an event in stop_mask was emitted */
     uint64_t budget_until; /* address where the instruction budget runs out */
     int budget_exit_set;   /* budget_until is the engine's exit address */
+    int count_hook_live;   /* the last start counted instructions (run.c) */
     char con_line[256];    /* console text not yet traced */
     int con_len;
     uint16_t con_port;
@@ -244,6 +266,20 @@ struct vmxsim {
     vmxsim_event last_event;
     char last_event_name[32];
 };
+
+/* ---- mmu.c: the engine's address space ---- */
+int vx_mmu_init(vmxsim *m);
+void vx_mmu_fini(vmxsim *m);
+void vx_mmu_engine_regs(vmxsim *m, uint64_t *cr0, uint64_t *cr4, uint64_t *efer);
+void vx_mmu_write_engine_crs(vmxsim *m);
+void vx_mmu_before_run(vmxsim *m);
+void vx_mmu_invalidate_all(vmxsim *m);
+void vx_mmu_invalidate_nonglobal(vmxsim *m);
+void vx_mmu_invalidate_page(vmxsim *m, uint64_t la);
+void vx_mmu_flush_nonglobal_entries(vmxsim *m);
+int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, uint32_t *pfec);
+const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la);
+void vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len);
 
 /* ---- machine.c: state, registers, memory ---- */
 void vx_set_error(vmxsim *m, const char *fmt, ...)
@@ -311,7 +347,7 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err);
 #define vx_raise_gp0(m) vx_raise((m), VX_GP, 1, 0)
 /* Deliver the pending exception through the IDT (SDM Vol. 3A 6.12);
  * escalates to #DF and triple fault as the SDM says. */
-void vx_deliver_pending(vmxsim *m);
+int vx_deliver_pending(vmxsim *m); /* 0: only a translation was filled in */
 const char *vx_vector_name(int vector);   /* "#GP" */
 /* End the run with a triple-fault report and a register dump. */
 void vx_triple_fault(vmxsim *m, const char *why);

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "machine.h"
+#include "x86.h"
 
 #define NBUCKETS 4096u
 #define MAX_BLOCK_INSNS 1024
@@ -92,20 +93,21 @@ static unsigned bucket(uint64_t addr)
     return (unsigned)((addr * 0x9E3779B97F4A7C15ull) >> 52) & (NBUCKETS - 1);
 }
 
+/* Code bytes at a linear address, as the engine sees them (mmu.c). */
 static void read_code(vmxsim *m, uint64_t addr, uint8_t *buf, size_t len)
 {
-    if (addr < m->mem_size && len <= m->mem_size - addr)
-        memcpy(buf, m->ram + addr, len);
-    else
-        uc_mem_read(m->uc, addr, buf, len);
+    vx_mmu_peek(m, addr, buf, len);
 }
 
 static int block_current(vmxsim *m, const vx_block *b, uint32_t size)
 {
     if (b->size != size) return 0;
-    if (b->addr < m->mem_size && size <= m->mem_size - b->addr)
-        return memcmp(b->bytes, m->ram + b->addr, size) == 0;
-    return 1;
+    const uint8_t *h = vx_mmu_host(m, b->addr);
+    if (h && (b->addr & 0xFFF) + size <= 4096) return memcmp(b->bytes, h, size) == 0;
+    uint8_t buf[4096 * 2];
+    if (size > sizeof buf) return 0;
+    read_code(m, b->addr, buf, size);
+    return memcmp(b->bytes, buf, size) == 0;
 }
 
 static void block_free(vx_block *b)
@@ -159,7 +161,11 @@ static vx_block *block_lookup(vmxsim *m, uint64_t addr, uint32_t size, int *fres
     for (vx_block *b = *pp; b; pp = &b->next, b = b->next) {
         if (b->addr != addr) continue;
         if (block_current(m, b, size)) return b;
-        *pp = b->next; /* rewritten or re-cut: decode it again */
+        /* Rewritten (possibly through another linear alias of the same
+         * page, which the engine does not notice) or re-cut: decode it
+         * again, and have the engine translate it again. */
+        if (b->size == size) *fresh = 2;
+        *pp = b->next;
         if (m->cur_block == b) m->cur_block = NULL;
         block_free(b);
         break;
@@ -168,7 +174,7 @@ static vx_block *block_lookup(vmxsim *m, uint64_t addr, uint32_t size, int *fres
     if (!b) return NULL;
     b->next = m->blocks[h];
     m->blocks[h] = b;
-    *fresh = 1;
+    if (!*fresh) *fresh = 1;
     return b;
 }
 
@@ -227,19 +233,13 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     else if (m->prev_mov_ss_end != addr) m->prev_mov_ss_end = 0;
     if (!(b && b->addr == addr && block_current(m, b, size))) {
         int fresh;
-        if (addr >= m->mem_size) {
-            vx_not_modelled(m, "executing code outside RAM at 0x%llx",
-                            (unsigned long long)addr);
-            stop_engine(m);
-            return;
-        }
         b = block_lookup(m, addr, size, &fresh);
         if (!b) {
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "out of memory decoding code");
             stop_engine(m);
             return;
         }
-        if (b->has_sites && !b->armed) {
+        if (fresh == 2 || (b->has_sites && !b->armed)) {
             /* The translation Unicorn is about to run was made before the
              * sites were hooked: drop it and come back. */
             b->armed = 1;
@@ -347,7 +347,7 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
         uint64_t next = act == VX_JUMP ? m->resume_rip : m->insn_eip + in->len;
         m->icount = icnt + 1;
         if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
-            m->flush_all || ((m->mtf_armed || m->window_wait) && m->vmx_nonroot)) {
+            m->flush_all || m->mmu.flush_all || m->mmu.flush_nonglobal || ((m->mtf_armed || m->window_wait) && m->vmx_nonroot)) {
             m->resume_rip = next;
             m->restart = 1;
             stop_engine(m);
@@ -603,7 +603,59 @@ static void remove_translations(vmxsim *m, uint64_t lo, uint64_t hi)
     }
     if (blo < lo) blo = lo;
     if (bhi > hi) bhi = hi;
-    if (blo < bhi) uc_ctl_remove_cache(m->uc, blo, bhi);
+    if (blo < bhi) {
+        /* Unicorn finds the translations by translating the start
+         * address with the engine's MMU, and a page the shadow tables do
+         * not map faults there, silently, leaving a #PF "in progress"
+         * that turns the next real one into #DF.  The engine's address
+         * space is the linear one (mmu.c), so it translates with paging
+         * off, then drops what that put in its TLB. */
+        uint64_t cr0 = 0, off;
+        uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
+        off = cr0 & ~CR0_PG;
+        uc_reg_write(m->uc, UC_X86_REG_CR0, &off);
+        uc_ctl_remove_cache(m->uc, blo, bhi);
+        uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+        vx_flush_engine_tlb(m);
+    }
+}
+
+/* Unicorn finds translated code to invalidate by translating its address
+ * with the engine's MMU (uc_invalidate_tb).  Where the shadow tables do
+ * not map it (mmu.c) that translation faults, silently: nothing is
+ * reported, but the #PF stays "in progress" and turns the next real one
+ * into #DF.  Two such invalidations happen inside uc_emu_start. */
+
+/* After a run with an exit address (the instruction budget), Unicorn
+ * invalidates the code before it: forget the fault that may leave, and
+ * give the engine back the program's CR2. */
+static void quiet_exit_invalidation(vmxsim *m)
+{
+    vx_engine_take_exception(m);
+    uc_reg_write(m->uc, UC_X86_REG_CR2, &m->arch_cr2);
+}
+
+/* A start without an instruction count deletes the counting hook of the
+ * last counted start, invalidating all code it was compiled into.  Let
+ * that happen in a start that stops at once, with the engine's paging off
+ * (its address space is the linear one, so the translation is right),
+ * at an exit address in the shadow region where nothing executes. */
+static void drop_count_hook(vmxsim *m, uint64_t rip)
+{
+    uint64_t cr0 = 0, off, stop = VX_SHADOW_BASE;
+    uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
+    off = cr0 & ~CR0_PG;
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &off);
+    m->setup_run = 1;
+    uc_ctl_set_exits(m->uc, &stop, 1);
+    uc_emu_start(m->uc, stop, 0, 0, 0);
+    if (m->budget_exit_set) uc_ctl_set_exits(m->uc, &m->budget_until, 1);
+    else uc_ctl_set_exits(m->uc, NULL, 0);
+    m->setup_run = 0;
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+    vx_flush_engine_tlb(m);
+    quiet_exit_invalidation(m);
+    uc_reg_write(m->uc, UC_X86_REG_RIP, &rip);
 }
 
 void vx_run_loop(vmxsim *m)
@@ -646,11 +698,14 @@ void vx_run_loop(vmxsim *m)
         uint64_t count = mtf ? 1 : 0;
         int timed = m->timer_armed && m->vmx_nonroot;
         if (timed && !mtf) count = m->timer_deadline > m->icount ? m->timer_deadline - m->icount : 1;
+        vx_mmu_before_run(m);
+        if (!count && m->count_hook_live) drop_count_hook(m, rip);
+        m->count_hook_live = count != 0;
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, count);
+        if (m->budget_exit_set) quiet_exit_invalidation(m);
         int delivered = 0;
         if (m->pend_vector >= 0) {
-            vx_deliver_pending(m);
-            delivered = 1;
+            delivered = vx_deliver_pending(m);
         } else if (m->restart) {
             m->restart = 0;
             vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);

@@ -396,7 +396,9 @@ void vx_vmentry_perform(vmxsim *m)
     if (!resume) v->launched = 1;
     m->entries++;
     trace_entry(m, v, resume);
-    vx_flush_engine_tlb(m);
+    /* The model's TLB holds one context: VM entry drops it (with VPID
+     * off the SDM requires this, 29.4.3.3; with VPID on a processor may). */
+    vx_mmu_invalidate_all(m);
     vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);

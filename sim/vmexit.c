@@ -301,7 +301,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
         vmx_abort(m, v, VX_ABORT_LOAD_HOST_MSR);
         return -1;
     }
-    vx_flush_engine_tlb(m);
+    vx_mmu_invalidate_all(m); /* as at VM entry (vmentry.c) */
     vx_flush_all(m);
     return 0;
 }

@@ -1,0 +1,447 @@
+/*
+ * mmu.c - what Unicorn's address space holds: the model's translations.
+ *
+ * Unicorn 2.0.1 walks page tables for permissions but forces every
+ * translation to identity (../shared/notes/unicorn-2.0.1.md), so the
+ * model translates (ept/), and Unicorn's "physical" address space is made
+ * to be the current linear address space:
+ *
+ *  - Windows.  Linear addresses are cut into 1 GiB chunks; a chunk in use
+ *    is one Unicorn region over a host reserve of the same size, in which
+ *    each translated page is the RAM page it translates to (an mmap of
+ *    the RAM's memfd at that offset).  Pages are aliased, not copied, so
+ *    every alias sees every write, and mapping a page costs a system call,
+ *    not a Unicorn region (regions cost up to milliseconds each, and
+ *    QEMU aborts beyond ~4,000 of them).
+ *  - Shadow page tables.  Unicorn runs with paging on and CR3 at the
+ *    shadow tables (at VX_SHADOW_BASE in its address space, which no
+ *    program can reach: see below), whose entries exist only for the
+ *    linear pages the model has translated, with the permissions of that
+ *    translation.  Every other access faults (#PF) into the model.
+ *  - Fills.  vx_mmu_engine_fault walks the program's paging structures
+ *    (and, in VMX non-root operation, EPT) for the access Unicorn
+ *    attempted: a translation is filled in and the instruction restarted;
+ *    otherwise the #PF (or VM exit) the walk found is delivered.
+ *
+ * The shadow entries are the model's TLB (SDM Vol. 3A 4.10): a
+ * translation, once filled, stays until an operation the SDM defines as
+ * invalidating it (MOV to CR3, INVLPG, ...; sim/insn.c calls here), so
+ * a stale translation stays visible as on hardware.  Writes: a page is
+ * filled read-only until written (so the first write walks again and sets
+ * the dirty flag, SDM Vol. 3A 4.8).
+ *
+ * The engine's control registers therefore differ from the program's:
+ * CR0.PG and CR0.WP are always 1 (WP so that every write the shadow
+ * forbids faults), CR4.PAE is always 1 (the shadow is 4-level in IA-32e
+ * mode, PAE otherwise; CR4.LA57/PKE/PCIDE are 0 as the shadow carries no
+ * keys or PCIDs), EFER.NXE is 1 (execute permissions, and the I/D bit of
+ * the engine's error code), CR3 is the shadow root.  The program's own
+ * values are the model's (m->arch_*), read and written through
+ * vx_reg/vx_set_reg and vx_msr_get/vx_msr_set.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "x86.h"
+#include "../ept/paging.h"
+
+/* Unicorn's CPU model has a 40-bit physical-address width: the engine
+ * treats higher table addresses as reserved bits, so the shadow tables
+ * live just below 1 TiB.  A program cannot reach them: linear addresses
+ * outside IA-32e mode are below 4 GiB, and in IA-32e mode a program
+ * using linear addresses in this range is told it is not modelled. */
+#define SHADOW_BYTES (64ull << 20)
+#define WIN_SHIFT 30
+#define WIN_PAGES (1u << (WIN_SHIFT - 12))
+#define MAX_WINDOWS 64
+
+/* Shadow entry bits (SDM Vol. 3A 4.5, Table 4-15 ff.). */
+#define SH_P  (1ull << 0)
+#define SH_RW (1ull << 1)
+#define SH_US (1ull << 2)
+#define SH_A  (1ull << 5)
+#define SH_D  (1ull << 6)
+#define SH_PS (1ull << 7)
+#define SH_G  (1ull << 9)   /* ignored by the walk: the model's "global" mark */
+#define SH_XD (1ull << 63)
+#define SH_ADDR 0x000FFFFFFFFFF000ull
+#define SH_TABLE (SH_P | SH_RW | SH_US | SH_A)
+
+struct vx_window {
+    uint64_t base;      /* linear address of the chunk */
+    uint8_t *host;      /* host reserve of 1 GiB */
+    uint64_t *backing;  /* per page: host-physical address + 1, 0 if none */
+};
+
+/* ---- memory ---- */
+
+int vx_mmu_init(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    u->memfd = memfd_create("vmxsim-ram", MFD_CLOEXEC);
+    if (u->memfd < 0 || ftruncate(u->memfd, (off_t)m->mem_size) < 0) {
+        vx_set_error(m, "cannot create guest memory: %s", strerror(errno));
+        return -1;
+    }
+    m->ram = mmap(NULL, m->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, u->memfd, 0);
+    if (m->ram == MAP_FAILED) {
+        m->ram = NULL;
+        vx_set_error(m, "cannot allocate %llu bytes of guest memory",
+                     (unsigned long long)m->mem_size);
+        return -1;
+    }
+    u->shadow = mmap(NULL, SHADOW_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (u->shadow == MAP_FAILED) {
+        u->shadow = NULL;
+        vx_set_error(m, "cannot allocate the shadow page tables");
+        return -1;
+    }
+    if (uc_mem_map_ptr(m->uc, VX_SHADOW_BASE, SHADOW_BYTES, UC_PROT_READ | UC_PROT_WRITE,
+                       u->shadow) != UC_ERR_OK) {
+        vx_set_error(m, "cannot map the shadow page tables into the engine");
+        return -1;
+    }
+    u->used = 1; /* page 0 is the root */
+    u->format = -1;
+    return 0;
+}
+
+void vx_mmu_fini(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    for (int i = 0; i < u->nwin; i++) {
+        munmap(u->win[i].host, 1ull << WIN_SHIFT);
+        free(u->win[i].backing);
+    }
+    free(u->win);
+    if (u->shadow) munmap(u->shadow, SHADOW_BYTES);
+    if (m->ram) munmap(m->ram, m->mem_size);
+    if (u->memfd > 0) close(u->memfd);
+}
+
+/* ---- the engine's view of the control registers ---- */
+
+void vx_mmu_engine_regs(vmxsim *m, uint64_t *cr0, uint64_t *cr4, uint64_t *efer)
+{
+    int paging = (m->arch_cr0 & CR0_PG) != 0;
+    *cr0 = m->arch_cr0 | CR0_PG | CR0_WP;
+    *cr4 = (m->arch_cr4 | CR4_PAE) & ~(CR4_LA57 | CR4_PKE | CR4_PCIDE);
+    /* Without paging there are no supervisor/user page rules: every
+     * shadow page is a user page, which SMEP and SMAP would refuse. */
+    if (!paging) *cr4 &= ~(CR4_SMEP | CR4_SMAP);
+    *efer = m->arch_efer | EFER_NXE;
+}
+
+void vx_mmu_write_engine_crs(vmxsim *m)
+{
+    uint64_t cr0, cr4, efer, cr3 = VX_SHADOW_BASE;
+    vx_mmu_engine_regs(m, &cr0, &cr4, &efer);
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+    uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
+    uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
+    (void)efer; /* written with the mode flags, cpustate.c */
+}
+
+/* ---- shadow tables ---- */
+
+static uint64_t *shadow_table(vmxsim *m, uint64_t addr)
+{
+    return (uint64_t *)(m->mmu.shadow + (addr - VX_SHADOW_BASE));
+}
+
+static uint64_t shadow_alloc(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    if ((uint64_t)(u->used + 1) * 4096 > SHADOW_BYTES) return 0;
+    uint64_t a = VX_SHADOW_BASE + (uint64_t)u->used++ * 4096;
+    memset(shadow_table(m, a), 0, 4096);
+    return a;
+}
+
+/* Drop every translation (the engine's TLB with it). */
+static void shadow_reset(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    memset(u->shadow, 0, 4096);
+    u->used = 1;
+    u->nglobal = 0;
+    u->format = vx_in_long_mode(m);
+    vx_flush_engine_tlb(m);
+    u->flushes++;
+}
+
+/* The shadow entry that maps la at the given level (1 = 4 KiB, 2 = 2 MiB),
+ * creating tables on the way if create; NULL if absent.  The shadow is
+ * 4-level in IA-32e mode and PAE otherwise (a 4-entry root). */
+static uint64_t *shadow_slot(vmxsim *m, uint64_t la, int level, int create)
+{
+    int top = m->mmu.format ? 4 : 3;
+    uint64_t table = VX_SHADOW_BASE;
+    for (int l = top; l > level; l--) {
+        unsigned idx = (unsigned)(la >> (12 + 9 * (l - 1))) & (l == 3 && top == 3 ? 3u : 511u);
+        uint64_t *e = &shadow_table(m, table)[idx];
+        if (!(*e & SH_P) || (*e & SH_PS)) {
+            if (!create) return NULL;
+            uint64_t t = shadow_alloc(m);
+            if (!t) return NULL;
+            /* A PAE PDPTE has no permission bits (SDM Vol. 3A 4.4.1). */
+            *e = t | (top == 3 && l == 3 ? SH_P : SH_TABLE);
+        }
+        table = *e & SH_ADDR;
+    }
+    return &shadow_table(m, table)[(la >> (12 + 9 * (level - 1))) & 511];
+}
+
+/* ---- windows ---- */
+
+static vx_window *window_for(vmxsim *m, uint64_t la, int create)
+{
+    vx_mmu *u = &m->mmu;
+    uint64_t base = la & ~((1ull << WIN_SHIFT) - 1);
+    if (u->last && u->last->base == base) return u->last;
+    for (int i = 0; i < u->nwin; i++)
+        if (u->win[i].base == base) return u->last = &u->win[i];
+    if (!create) return NULL;
+    if (base + (1ull << WIN_SHIFT) > VX_SHADOW_BASE && base < VX_SHADOW_BASE + SHADOW_BYTES) {
+        vx_not_modelled(m, "linear address 0x%llx: the model keeps 0x%llx-0x%llx for itself",
+                        (unsigned long long)la, (unsigned long long)VX_SHADOW_BASE,
+                        (unsigned long long)(VX_SHADOW_BASE + SHADOW_BYTES - 1));
+        return NULL;
+    }
+    if (u->nwin == MAX_WINDOWS) {
+        vx_not_modelled(m, "more than %d GiB-chunks of linear addresses in use", MAX_WINDOWS);
+        return NULL;
+    }
+    if (!u->win && !(u->win = calloc(MAX_WINDOWS, sizeof *u->win))) return NULL;
+    vx_window *w = &u->win[u->nwin];
+    /* Unfilled pages read as zeros and are never written: the shadow
+     * tables keep the engine off them. */
+    w->host = mmap(NULL, 1ull << WIN_SHIFT, PROT_READ,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->host == MAP_FAILED) return NULL;
+    w->backing = calloc(WIN_PAGES, sizeof *w->backing);
+    if (!w->backing || uc_mem_map_ptr(m->uc, base, 1ull << WIN_SHIFT, UC_PROT_ALL,
+                                      w->host) != UC_ERR_OK) {
+        munmap(w->host, 1ull << WIN_SHIFT);
+        free(w->backing);
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                   "cannot map linear chunk 0x%llx into the engine", (unsigned long long)base);
+        return NULL;
+    }
+    w->base = base;
+    u->nwin++;
+    return u->last = w;
+}
+
+/* Make the window page(s) at la show host-physical pa (size bytes). */
+static int window_back(vmxsim *m, uint64_t la, uint64_t pa, uint64_t size)
+{
+    vx_window *w = window_for(m, la, 1);
+    if (!w) return -1;
+    uint64_t off = la - w->base;
+    uint64_t *bk = &w->backing[off >> 12];
+    int same = 1, was = 0;
+    for (uint64_t i = 0; i < size >> 12; i++) {
+        if (bk[i] != pa + (i << 12) + 1) same = 0;
+        if (bk[i]) was = 1;
+    }
+    if (same) return 0;
+    if (mmap(w->host + off, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+             m->mmu.memfd, (off_t)pa) == MAP_FAILED) {
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                   "cannot map guest memory at linear 0x%llx: %s", (unsigned long long)la,
+                   strerror(errno));
+        return -1;
+    }
+    for (uint64_t i = 0; i < size >> 12; i++) bk[i] = pa + (i << 12) + 1;
+    /* The engine keys its translated code by the address in its own
+     * space: code translated from what this page showed before is stale. */
+    if (was) vx_flush_code(m, la, la + size);
+    return 0;
+}
+
+/* ---- translation ---- */
+
+static uint64_t pm_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
+static uint32_t pm_read32(void *c, uint64_t pa) { return vx_phys_read32(c, pa); }
+static void pm_write64(void *c, uint64_t pa, uint64_t v) { vx_phys_write64(c, pa, v); }
+static void pm_write32(void *c, uint64_t pa, uint32_t v) { vx_phys_write32(c, pa, v); }
+static void no_write64(void *c, uint64_t pa, uint64_t v) { (void)c; (void)pa; (void)v; }
+static void no_write32(void *c, uint64_t pa, uint32_t v) { (void)c; (void)pa; (void)v; }
+
+static vx_paging current_paging(vmxsim *m)
+{
+    vx_paging pg = {
+        .cr0 = m->arch_cr0, .cr3 = m->arch_cr3, .cr4 = m->arch_cr4,
+        .efer = m->arch_efer, .maxphyaddr = m->prof.maxphyaddr,
+    };
+    return pg;
+}
+
+/* Translate la for access (VX_PF_* bits): 0 and *pa, or -1 and *pfec.
+ * Sets accessed and dirty flags unless peek. */
+static int translate(vmxsim *m, uint64_t la, unsigned access, int peek, uint64_t *pa,
+                     uint32_t *pfec)
+{
+    vx_paging pg = current_paging(m);
+    vx_physmem mem = {pm_read64, pm_read32, peek ? no_write64 : pm_write64,
+                      peek ? no_write32 : pm_write32, m};
+    return vx_paging_walk(&pg, &mem, la, access, pa, pfec);
+}
+
+/* What the shadow entry for a translation allows: each permission is
+ * found by asking the walker (without side effects) whether that access
+ * would be allowed. */
+static uint64_t shadow_perms(vmxsim *m, uint64_t la, unsigned access)
+{
+    uint64_t pa;
+    uint32_t pfec;
+    uint64_t e = SH_P | SH_A | SH_D;
+    unsigned user = access & VX_PF_U;
+    int paging = (m->arch_cr0 & CR0_PG) != 0;
+    /* Written pages only: the first write walks again (dirty flag). */
+    if ((access & VX_PF_W) && translate(m, la, VX_PF_W | user, 1, &pa, &pfec) == 0) {
+        e |= SH_RW;
+        /* CR0.WP = 0 lets supervisor code write read-only pages that the
+         * shadow (with the engine's WP = 1) keeps read-only for user
+         * code too: allowed only where user code cannot reach the page. */
+        if (!user && paging && !(m->arch_cr0 & CR0_WP) &&
+            translate(m, la, VX_PF_W | VX_PF_U, 1, &pa, &pfec) < 0 &&
+            translate(m, la, VX_PF_U, 1, &pa, &pfec) == 0) {
+            vx_not_modelled(m, "a supervisor write with CR0.WP = 0 to read-only user page 0x%llx",
+                            (unsigned long long)la);
+            return 0;
+        }
+    }
+    if (!paging || translate(m, la, VX_PF_U, 1, &pa, &pfec) == 0) e |= SH_US;
+    if (translate(m, la, VX_PF_I | (e & SH_US ? VX_PF_U : 0), 1, &pa, &pfec) < 0 &&
+        translate(m, la, VX_PF_I, 1, &pa, &pfec) < 0)
+        e |= SH_XD;
+    return e;
+}
+
+static void take_flush(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    if (u->format != vx_in_long_mode(m) || u->flush_all) {
+        shadow_reset(m);
+        u->flush_all = u->flush_nonglobal = 0;
+    } else if (u->flush_nonglobal) {
+        /* Global pages survive (SDM Vol. 3A 4.10.2.4); the model keeps
+         * the shadow tables and drops the rest. */
+        if (u->nglobal == 0) shadow_reset(m);
+        else vx_mmu_flush_nonglobal_entries(m);
+        u->flush_nonglobal = 0;
+    }
+}
+
+void vx_mmu_before_run(vmxsim *m)
+{
+    take_flush(m);
+}
+
+static void clear_nonglobal(vmxsim *m, uint64_t table, int level, int top)
+{
+    unsigned n = (level == 3 && top == 3) ? 4 : 512;
+    uint64_t *t = shadow_table(m, table);
+    for (unsigned i = 0; i < n; i++) {
+        if (!(t[i] & SH_P)) continue;
+        if (level == 1 || (t[i] & SH_PS)) {
+            if (!(t[i] & SH_G)) t[i] = 0;
+        } else {
+            clear_nonglobal(m, t[i] & SH_ADDR, level - 1, top);
+        }
+    }
+}
+
+void vx_mmu_flush_nonglobal_entries(vmxsim *m)
+{
+    int top = m->mmu.format ? 4 : 3;
+    clear_nonglobal(m, VX_SHADOW_BASE, top, top);
+    vx_flush_engine_tlb(m);
+    m->mmu.flushes++;
+}
+
+void vx_mmu_invalidate_all(vmxsim *m) { m->mmu.flush_all = 1; }
+void vx_mmu_invalidate_nonglobal(vmxsim *m) { m->mmu.flush_nonglobal = 1; }
+
+void vx_mmu_invalidate_page(vmxsim *m, uint64_t la)
+{
+    take_flush(m);
+    for (int level = 1; level <= 2; level++) {
+        uint64_t *e = shadow_slot(m, la, level, 0);
+        if (e && (*e & SH_P) && (level == 1 || (*e & SH_PS))) *e = 0;
+    }
+    vx_flush_engine_tlb(m);
+}
+
+/* Fill the translation of la for access, after a fault of the engine.
+ * Returns VX_MMU_FILLED, or VX_MMU_FAULT with *pfec, or VX_MMU_ENDED. */
+int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, uint32_t *pfec)
+{
+    take_flush(m);
+    uint64_t page = la & ~0xFFFull, pa;
+    if (translate(m, page | (la & 0xFFF), access, 0, &pa, pfec) < 0) return VX_MMU_FAULT;
+    pa &= ~0xFFFull;
+    if (pa >= m->mem_size) {
+        vx_not_modelled(m, "%s guest-physical 0x%llx (linear 0x%llx) outside RAM by an instruction",
+                        (access & VX_PF_I) ? "executing at" : "accessing",
+                        (unsigned long long)pa, (unsigned long long)la);
+        return VX_MMU_ENDED;
+    }
+    uint64_t e = shadow_perms(m, la, access);
+    if (m->end != VMXSIM_END_NONE || window_back(m, page, pa, 4096) < 0) return VX_MMU_ENDED;
+    uint64_t *slot = shadow_slot(m, page, 1, 1);
+    if (!slot) {
+        /* Shadow tables full: start again with none. */
+        shadow_reset(m);
+        slot = shadow_slot(m, page, 1, 1);
+        if (!slot) return VX_MMU_ENDED;
+    }
+    *slot = e;
+    m->mmu.fills++;
+    return VX_MMU_FILLED;
+}
+
+/* A host pointer to the bytes at linear la as the engine sees them
+ * (valid up to the end of the page), or NULL if la has no translation
+ * filled in. */
+const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la)
+{
+    if (m->mmu.format < 0) return NULL;
+    uint64_t *e = shadow_slot(m, la, 1, 0);
+    if (!e || !(*e & SH_P)) {
+        e = shadow_slot(m, la, 2, 0);
+        if (!e || !(*e & SH_P) || !(*e & SH_PS)) return NULL;
+    }
+    vx_window *w = window_for(m, la, 0);
+    if (!w || !w->backing[(la - w->base) >> 12]) return NULL;
+    return w->host + (la - w->base);
+}
+
+/* Read len bytes of code at linear la: what the engine executes if the
+ * page is filled in, else what a walk without side effects finds (bytes
+ * that cannot be read are 0xFF). */
+void vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len)
+{
+    while (len) {
+        size_t chunk = 4096 - (la & 0xFFF);
+        if (chunk > len) chunk = len;
+        const uint8_t *h = vx_mmu_host(m, la);
+        uint64_t pa;
+        uint32_t pfec;
+        if (h) memcpy(buf, h, chunk);
+        else if (translate(m, la, 0, 1, &pa, &pfec) == 0 && pa < m->mem_size &&
+                 chunk <= m->mem_size - pa)
+            memcpy(buf, m->ram + pa, chunk);
+        else memset(buf, 0xFF, chunk);
+        la += chunk;
+        buf += chunk;
+        len -= chunk;
+    }
+}
