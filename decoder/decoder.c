@@ -45,7 +45,9 @@ static const char *const op_names[VX_OP_COUNT] = {
 
 int vx_op_nonroot_only(vx_op op)
 {
-    return op >= VX_OP_INVLPG && op < VX_OP_COUNT;
+    /* INVLPG and INVPCID are the model's in root operation too: they
+     * invalidate its TLB (sim/tlb.c). */
+    return op > VX_OP_INVLPG && op < VX_OP_COUNT && op != VX_OP_INVPCID;
 }
 
 const char *vx_op_name(vx_op op)

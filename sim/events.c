@@ -41,11 +41,16 @@ json_t *vx_ev_new(vmxsim *m, const char *name)
     json_object_set_new(ev, "rip", vx_json_hex(rip));
     if (m->insn) {
         json_object_set_new(ev, "insn", json_string(m->insn->text));
-    } else if (rip < m->mem_size && m->mem_size - rip >= 15) {
+    } else {
         /* Events outside a model-owned instruction (exceptions from the
-         * engine, start, end): the instruction at RIP. */
-        char text[200];
-        vx_disasm(m->dec, vx_code_mode(m), m->ram + rip, 15, rip, text, sizeof text);
+         * engine, start, end): the instruction at RIP, read through the
+         * translation the program sees (without side effects). */
+        int mode = vx_code_mode(m);
+        uint64_t la = mode == 64 ? rip : (rip + vx_cs_base(m)) & 0xFFFFFFFFull;
+        uint8_t code[15];
+        char text[200] = "(not readable)";
+        size_t n = vx_mmu_peek(m, la, code, sizeof code);
+        if (n) vx_disasm(m->dec, mode, code, n, rip, text, sizeof text);
         json_object_set_new(ev, "insn", json_string(text));
     }
     return ev;

@@ -363,6 +363,7 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in)
     case VX_OP_INT: return soft_int(m, in, (int)in->imm, VX_PEND_SWINT);
     case VX_OP_INT3: return soft_int(m, in, VX_BP, VX_PEND_SWEXC);
     case VX_OP_INT1: return soft_int(m, in, VX_DB, VX_PEND_PRIVSW);
+    case VX_OP_INVLPG: case VX_OP_INVPCID: return vx_exec_tlb(m, in);
     case VX_OP_INTO:
         if (in->mode == 64) return vx_raise_ud(m);
         if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_OF)) return VX_NEXT;

@@ -268,6 +268,7 @@ struct vmxsim {
 };
 
 /* ---- mmu.c: the engine's address space ---- */
+vx_action vx_exec_tlb(vmxsim *m, const vx_insn *in); /* tlb.c: INVLPG, INVPCID */
 int vx_mmu_init(vmxsim *m);
 void vx_mmu_fini(vmxsim *m);
 void vx_mmu_engine_regs(vmxsim *m, uint64_t *cr0, uint64_t *cr4, uint64_t *efer);
@@ -278,8 +279,9 @@ void vx_mmu_invalidate_nonglobal(vmxsim *m);
 void vx_mmu_invalidate_page(vmxsim *m, uint64_t la);
 void vx_mmu_flush_nonglobal_entries(vmxsim *m);
 int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, uint32_t *pfec);
+int vx_mmu_window(vmxsim *m, uint64_t la); /* give la's chunk its window */
 const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la);
-void vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len);
+size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len); /* bytes readable */
 
 /* ---- machine.c: state, registers, memory ---- */
 void vx_set_error(vmxsim *m, const char *fmt, ...)

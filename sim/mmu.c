@@ -238,6 +238,11 @@ static vx_window *window_for(vmxsim *m, uint64_t la, int create)
     return u->last = w;
 }
 
+int vx_mmu_window(vmxsim *m, uint64_t la)
+{
+    return window_for(m, la, 1) ? 0 : -1;
+}
+
 /* Make the window page(s) at la show host-physical pa (size bytes). */
 static int window_back(vmxsim *m, uint64_t la, uint64_t pa, uint64_t size)
 {
@@ -426,9 +431,12 @@ const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la)
 
 /* Read len bytes of code at linear la: what the engine executes if the
  * page is filled in, else what a walk without side effects finds (bytes
- * that cannot be read are 0xFF). */
-void vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len)
+ * that cannot be read are 0xFF).  Returns how many bytes from the start
+ * could be read. */
+size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len)
 {
+    size_t readable = 0;
+    int gap = 0;
     while (len) {
         size_t chunk = 4096 - (la & 0xFFF);
         if (chunk > len) chunk = len;
@@ -439,9 +447,14 @@ void vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len)
         else if (translate(m, la, 0, 1, &pa, &pfec) == 0 && pa < m->mem_size &&
                  chunk <= m->mem_size - pa)
             memcpy(buf, m->ram + pa, chunk);
-        else memset(buf, 0xFF, chunk);
+        else {
+            memset(buf, 0xFF, chunk);
+            gap = 1;
+        }
+        if (!gap) readable += chunk;
         la += chunk;
         buf += chunk;
         len -= chunk;
     }
+    return readable;
 }

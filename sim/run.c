@@ -507,6 +507,18 @@ int vx_site_add(vmxsim *m, uint64_t addr)
 
 /* ---- setup ---- */
 
+/* Unicorn looks the address up among its regions before its MMU walks
+ * the (shadow) page tables: a linear address in a chunk without a window
+ * is "unmapped" to it.  Give the chunk its window and let the access
+ * retry; the shadow tables then decide (mmu.c). */
+static bool on_unmapped(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int64_t v, void *user)
+{
+    (void)uc; (void)t; (void)size; (void)v;
+    vmxsim *m = user;
+    if (m->setup_run) return false;
+    return vx_mmu_window(m, a) == 0;
+}
+
 int vx_run_init(vmxsim *m)
 {
     m->blocks = calloc(NBUCKETS, sizeof *m->blocks);
@@ -518,7 +530,9 @@ int vx_run_init(vmxsim *m)
     if (uc_hook_add(m->uc, &m->h_block, UC_HOOK_BLOCK, (void *)on_block, m, 1, 0) ||
         uc_hook_add(m->uc, &m->h_invalid, UC_HOOK_INSN_INVALID, (void *)on_invalid,
                     m, 1, 0) ||
-        uc_hook_add(m->uc, &m->h_intr, UC_HOOK_INTR, (void *)on_intr, m, 1, 0)) {
+        uc_hook_add(m->uc, &m->h_intr, UC_HOOK_INTR, (void *)on_intr, m, 1, 0) ||
+        uc_hook_add(m->uc, &m->h_mem_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, m,
+                    1, 0)) {
         vx_set_error(m, "cannot install engine hooks");
         return -1;
     }
@@ -588,36 +602,72 @@ static void engine_error(vmxsim *m, uc_err e)
 }
 
 /* Drop Unicorn's translations of [lo, hi).  Unicorn removes a range page
- * by page (~0.4 ms for 256 MiB, forever for [0, 2^64)), and its flush of
- * everything (UC_CTL_TB_FLUSH) costs ~10 ms.  Every translation Unicorn
- * made was run, so its block was seen by on_block: the range is narrowed
- * to the span of the decoded blocks. */
+ * by page, and a range must not cross from one of the engine's regions
+ * to the next (it is turned into an offset in the first region's RAM
+ * block); its flush of everything (UC_CTL_TB_FLUSH) costs ~10 ms.  Every
+ * translation Unicorn made was run, so its block was seen by on_block:
+ * only the pages that hold decoded blocks are removed, in runs of
+ * contiguous pages within one 1 GiB window (mmu.c).  (A range over the
+ * span of all blocks took forever once code ran at both ends of the
+ * address space.) */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void remove_run(vmxsim *m, uint64_t lo, uint64_t hi)
+{
+    /* Unicorn finds the translations by translating the start address
+     * with the engine's MMU, and a page the shadow tables do not map
+     * faults there, silently, leaving a #PF "in progress" that turns the
+     * next real one into #DF.  The engine's address space is the linear
+     * one (mmu.c), so it translates with paging off, then drops what
+     * that put in its TLB. */
+    uint64_t cr0 = 0, off;
+    uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
+    off = cr0 & ~CR0_PG;
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &off);
+    uc_ctl_remove_cache(m->uc, lo, hi);
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+}
+
 static void remove_translations(vmxsim *m, uint64_t lo, uint64_t hi)
 {
-    uint64_t blo = UINT64_MAX, bhi = 0;
+    size_t n = 0, cap = 0;
+    uint64_t *pages = NULL;
     for (unsigned i = 0; i < m->nbuckets; i++) {
         for (const vx_block *b = m->blocks[i]; b; b = b->next) {
-            if (b->addr < blo) blo = b->addr;
-            if (b->addr + b->size > bhi) bhi = b->addr + b->size;
+            uint64_t end = b->addr + (b->size ? b->size : 1);
+            if (end <= lo || b->addr >= hi) continue;
+            for (uint64_t p = b->addr & ~0xFFFull; p < end; p += 4096) {
+                if (n == cap) {
+                    size_t nc = cap ? cap * 2 : 64;
+                    uint64_t *np = realloc(pages, nc * sizeof *np);
+                    if (!np) { free(pages); vx_flush_engine_tlb(m); return; }
+                    pages = np;
+                    cap = nc;
+                }
+                pages[n++] = p;
+            }
         }
     }
-    if (blo < lo) blo = lo;
-    if (bhi > hi) bhi = hi;
-    if (blo < bhi) {
-        /* Unicorn finds the translations by translating the start
-         * address with the engine's MMU, and a page the shadow tables do
-         * not map faults there, silently, leaving a #PF "in progress"
-         * that turns the next real one into #DF.  The engine's address
-         * space is the linear one (mmu.c), so it translates with paging
-         * off, then drops what that put in its TLB. */
-        uint64_t cr0 = 0, off;
-        uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
-        off = cr0 & ~CR0_PG;
-        uc_reg_write(m->uc, UC_X86_REG_CR0, &off);
-        uc_ctl_remove_cache(m->uc, blo, bhi);
-        uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
-        vx_flush_engine_tlb(m);
+    if (!n) return;
+    qsort(pages, n, sizeof *pages, cmp_u64);
+    uint64_t run_lo = pages[0], run_hi = pages[0] + 4096;
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && pages[i] <= run_hi && (pages[i] >> 30) == (run_lo >> 30)) {
+            if (pages[i] + 4096 > run_hi) run_hi = pages[i] + 4096;
+            continue;
+        }
+        remove_run(m, run_lo > lo ? run_lo : lo, run_hi < hi ? run_hi : hi);
+        if (i < n) {
+            run_lo = pages[i];
+            run_hi = pages[i] + 4096;
+        }
     }
+    free(pages);
+    vx_flush_engine_tlb(m);
 }
 
 /* Unicorn finds translated code to invalidate by translating its address

@@ -925,6 +925,20 @@ START_TEST(page_faults)
 }
 END_TEST
 
+/* Root operation under paging structures that map linear addresses to
+ * other physical ones (the model translates, sim/mmu.c): aliases, A/D
+ * flags, stale translations until INVLPG or MOV to CR3, #PF for a
+ * not-present page (read 0, write 2), a read-only page under CR0.WP (3),
+ * and an execute-disable page (P | I/D = 0x11). */
+START_TEST(root_paging)
+{
+    json_t *ev = run_pass("paging.elf", NULL, NULL);
+    static const exp_exc e[] = {{14, 0}, {14, 2}, {14, 3}, {14, 0x11}};
+    check_exceptions(ev, e, N(e));
+    json_decref(ev);
+}
+END_TEST
+
 START_TEST(vmxoff_then_ud)
 {
     json_t *ev = run_pass("vmxoff.elf", NULL, NULL);
@@ -1050,7 +1064,7 @@ static const char *const all_progs[] = {
     "ud_outside.elf", "vmxon.elf", "vmxon_fixed.elf", "ud_regop.elf", "ud_compat.elf",
     "gp_cpl3.elf", "vmcs_ptr.elf", "vmrw.elf", "vmlaunch.elf", "vmcall.elf", "invept.elf",
     "pf_operand.elf", "vmxoff.elf", "vmfunc.elf", "operands.elf", "entry_checks.elf",
-    "guest_exits.elf", "guest_fail.elf",
+    "guest_exits.elf", "guest_fail.elf", "paging.elf",
 };
 
 START_TEST(every_program_every_profile)
@@ -1116,6 +1130,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, vmcall_root);
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
+    tcase_add_test(tc, root_paging);
     tcase_add_test(tc, vmxoff_then_ud);
     tcase_add_test(tc, vmfunc_root);
     tcase_add_test(tc, operand_forms);
