@@ -134,6 +134,10 @@ static int cmd_run(int argc, char **argv)
         }
     }
     if (!program) return bad("%s", "run: no program given (see vmxsim --help)");
+    /* A trace on standard output keeps it to itself: the program's
+     * console output (also in the trace, as console events) goes to
+     * standard error, so that stdout stays one JSON object a line. */
+    if (opt.trace_path && !strcmp(opt.trace_path, "-")) opt.console = stderr;
     char err[256];
     vmxsim *m = vmxsim_create(&opt, err, sizeof err);
     if (!m) return bad("%s", err);
