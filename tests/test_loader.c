@@ -915,6 +915,71 @@ END_TEST
 START_TEST(run_mbkernel_aout) { run_kernel("mbkernel-aout", 1); }
 END_TEST
 
+/* VMX root operation in 32-bit protected mode (tests/programs/vmx32.S):
+ * the program checks values and RFLAGS itself; here the trace events
+ * say the same, in order, with 32-bit register operands. */
+typedef struct {
+    const char *name, *outcome;
+    int error;                 /* VMfailValid's number, else 0 */
+} vmx32_exp;
+
+static const vmx32_exp vmx32_events[] = {
+    {"vmxon", "VMsucceed", 0}, {"vmread", "VMfailInvalid", 0},
+    {"vmclear", "VMsucceed", 0}, {"vmptrld", "VMsucceed", 0},
+    {"vmwrite", "VMsucceed", 0}, {"vmread", "VMsucceed", 0},
+    {"vmwrite", "VMsucceed", 0}, {"vmread", "VMsucceed", 0},
+    {"vmwrite", "VMsucceed", 0}, {"vmread", "VMsucceed", 0},
+    {"vmwrite", "VMsucceed", 0}, {"vmwrite", "VMsucceed", 0},
+    {"vmread", "VMsucceed", 0}, {"vmwrite", "VMsucceed", 0},
+    {"vmread", "VMsucceed", 0}, {"vmread", "VMsucceed", 0},
+    {"vmread", "VMfailValid", 12}, {"vmread", "VMsucceed", 0},
+    {"vmptrst", "VMsucceed", 0}, {"vmxoff", "VMsucceed", 0},
+};
+#define NVMX32 (sizeof vmx32_events / sizeof vmx32_events[0])
+
+static void run_vmx32(const char *cpu)
+{
+    con = tmpfile();
+    ck_assert_ptr_nonnull(con);
+    vmxsim_options o = {.cpu = cpu, .console = con, .max_insns = 1000000};
+    char e[256];
+    vmxsim *m = vmxsim_create(&o, e, sizeof e);
+    ck_assert_msg(m != NULL, "vmxsim_create: %s", e);
+    ck_assert_msg(vmxsim_load(m, prog("vmx32")) == 0, "%s", vmxsim_error(m));
+    vmxsim_event ev;
+    vmxsim_result r;
+    size_t n = 0;
+    for (;;) {
+        ck_assert_int_eq(vmxsim_run_until(m, VMXSIM_EV_VMX, &ev, &r), 0);
+        if (r.end != VMXSIM_END_NONE) break;
+        ck_assert_msg(n < NVMX32, "more VMX events than expected: %s", ev.json);
+        json_t *j = json_loads(ev.json, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        const vmx32_exp *x = &vmx32_events[n];
+        json_t *err_no = json_object_get(j, "error");
+        ck_assert_msg(!strcmp(jstr(j, "name"), x->name) && !strcmp(jstr(j, "outcome"), x->outcome) &&
+                      (x->error ? json_integer_value(err_no) == x->error : err_no == NULL),
+                      "VMX event %zu: expected %s %s: %s", n, x->name, x->outcome, ev.json);
+        const char *insn = jstr(j, "insn");
+        if (!strcmp(x->name, "vmread") || !strcmp(x->name, "vmwrite"))
+            ck_assert_msg(strstr(insn, "eax") && !strstr(insn, "rax"),
+                          "VMX event %zu: not the 32-bit form: %s", n, insn);
+        ck_assert_str_eq(jstr(j, "mode"), !strcmp(x->name, "vmxoff") ? "off" : "root");
+        json_decref(j);
+        n++;
+    }
+    ck_assert_uint_eq(n, NVMX32);
+    ck_assert_str_eq(console_text(), "vmx32 ok\n");
+    ck_assert_msg(r.end == VMXSIM_END_DEBUG_EXIT, "end %d: %s", r.end, r.message);
+    ck_assert_int_eq(r.exit_status, 0x55);
+    done(m);
+}
+
+START_TEST(run_vmx32_icelake) { run_vmx32("icelake-server"); }
+END_TEST
+START_TEST(run_vmx32_minimal) { run_vmx32("minimal"); }
+END_TEST
+
 /* A failed load leaves the machine without a program. */
 static void load_fails(vmxsim *m, const char *spec, const char *want)
 {
@@ -1154,6 +1219,8 @@ int main(void)
     tcase_add_test(t, run_mbkernel_modules);
     tcase_add_test(t, run_mbkernel64);
     tcase_add_test(t, run_mbkernel_aout);
+    tcase_add_test(t, run_vmx32_icelake);
+    tcase_add_test(t, run_vmx32_minimal);
     suite_add_tcase(s, t);
 
     SRunner *r = srunner_create(s);
