@@ -2,7 +2,8 @@
  * test_loader.c - the loader (docs/loading.md): the pure parsing layer
  * (sim/elf.c) on ELF and Multiboot images crafted in memory, one test per
  * error; then whole loads and runs of the test programs in
- * tests/programs through the public API.
+ * tests/programs through the public API, including each way a run ends
+ * (ends.S) and VMX root operation in 32-bit protected mode (vmx32.S).
  *
  * Crafted images use the <elf.h> structures; the Multiboot layouts are
  * those of the Multiboot Specification 0.6.96 (3.1.1 header, 3.3
@@ -980,6 +981,101 @@ END_TEST
 START_TEST(run_vmx32_minimal) { run_vmx32("minimal"); }
 END_TEST
 
+/* ---- how a run ends (tests/programs/ends.S, docs/platform.md) ---- */
+
+static vmxsim *load_ends(const char *name, uint64_t max_insns, double wall_limit)
+{
+    con = tmpfile();
+    ck_assert_ptr_nonnull(con);
+    vmxsim_options o = {.console = con, .max_insns = max_insns, .wall_limit = wall_limit};
+    char e[256];
+    vmxsim *m = vmxsim_create(&o, e, sizeof e);
+    ck_assert_msg(m != NULL, "vmxsim_create: %s", e);
+    ck_assert_msg(vmxsim_load(m, prog(name)) == 0, "%s", vmxsim_error(m));
+    return m;
+}
+
+static void ends_as(const char *name, uint64_t max_insns, double wall_limit, vmxsim_end end,
+                    int status, const char *message)
+{
+    vmxsim *m = load_ends(name, max_insns, wall_limit);
+    vmxsim_result r;
+    ck_assert_int_eq(vmxsim_run(m, &r), 0);
+    ck_assert_msg(r.end == end, "%s: end %d, expected %d: %s", name, r.end, end, r.message);
+    ck_assert_int_eq(r.exit_status, status);
+    ck_assert_str_eq(r.message, message);
+    if (max_insns) ck_assert_uint_eq(r.insns, max_insns);
+    /* Ended for good: running again changes nothing. */
+    vmxsim_result again;
+    ck_assert_int_eq(vmxsim_run(m, &again), 0);
+    ck_assert_int_eq(again.end, end);
+    ck_assert_uint_eq(again.insns, r.insns);
+    done(m);
+}
+
+START_TEST(end_shutdown)
+{
+    ends_as("ends-shutdown", 0, 0, VMXSIM_END_SHUTDOWN, 0, "\"Shutdown\" written to port 0x8900");
+}
+END_TEST
+
+START_TEST(end_hlt)
+{
+    ends_as("ends-hlt", 0, 0, VMXSIM_END_HLT, 0, "HLT with RFLAGS.IF=0");
+}
+END_TEST
+
+START_TEST(end_max_insns)
+{
+    ends_as("ends-spin", 5000, 0, VMXSIM_END_MAX_INSNS, 6, "instruction budget of 5000 used up");
+}
+END_TEST
+
+START_TEST(end_wall_limit)
+{
+    ends_as("ends-spin", 0, 0.2, VMXSIM_END_WALL_LIMIT, 6, "wall-clock limit of 0.2 s reached");
+}
+END_TEST
+
+static char triple_json[4096];
+
+static void keep_triple(vmxsim *m, const vmxsim_event *ev, void *user)
+{
+    (void)m;
+    (void)user;
+    if (!strcmp(ev->name, "triple_fault")) snprintf(triple_json, sizeof triple_json, "%s", ev->json);
+}
+
+START_TEST(end_triple_fault)
+{
+    vmxsim *m = load_ends("ends-triple", 0, 0);
+    triple_json[0] = 0;
+    vmxsim_set_callback(m, VMXSIM_EV_FAULT, keep_triple, NULL);
+    vmxsim_result r;
+    ck_assert_int_eq(vmxsim_run(m, &r), 0);
+    ck_assert_int_eq(r.end, VMXSIM_END_TRIPLE_FAULT);
+    ck_assert_int_eq(r.exit_status, 2);
+    ck_assert_str_eq(r.message, "triple fault: fault while delivering a double fault");
+    /* The trace event carries the registers and the VMX state. */
+    json_t *j = json_loads(triple_json, 0, NULL);
+    ck_assert_msg(j != NULL, "no triple_fault event");
+    ck_assert_str_eq(jstr(json_object_get(j, "registers"), "rax"), "0x5eed");
+    ck_assert_str_eq(jstr(json_object_get(j, "registers"), "rip"), jstr(j, "rip"));
+    ck_assert_str_eq(jstr(json_object_get(j, "vmx"), "operation"), "off");
+    json_decref(j);
+    /* So does the dump the CLI prints. */
+    char *dump = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&dump, &len);
+    ck_assert_ptr_nonnull(f);
+    vmxsim_dump(m, f);
+    fclose(f);
+    ck_assert_msg(strstr(dump, "rax    0x0000000000005eed") && strstr(dump, "VMX: off"), "%s", dump);
+    free(dump);
+    done(m);
+}
+END_TEST
+
 /* A failed load leaves the machine without a program. */
 static void load_fails(vmxsim *m, const char *spec, const char *want)
 {
@@ -1208,6 +1304,11 @@ int main(void)
     tcase_add_test(t, api_crafted_kernel);
     tcase_add_test(t, api_module_errors);
     tcase_add_test(t, api_module_no_room);
+    tcase_add_test(t, end_shutdown);
+    tcase_add_test(t, end_hlt);
+    tcase_add_test(t, end_max_insns);
+    tcase_add_test(t, end_wall_limit);
+    tcase_add_test(t, end_triple_fault);
     suite_add_tcase(s, t);
 
     /* Running the multiboot kernels: tagged, so that tests/meson.build can
