@@ -1,153 +1,364 @@
 /*
- * paging.c - the model's page walker (SDM Vol. 3A 4.3 32-bit paging,
- * 4.4 PAE paging, 4.5 4-level and 5-level paging, 4.6 access rights,
- * 4.7 page-fault exceptions, 4.8 accessed and dirty flags).
+ * paging.c - linear-address translation (SDM Vol. 3A 4), in every paging
+ * mode: none (4.1.1), 32-bit (4.3, with 4-MByte pages under CR4.PSE),
+ * PAE (4.4, from the PDPTE registers), 4-level and 5-level (4.5); the
+ * access rights of 4.6 (U/S, R/W with CR0.WP, XD with IA32_EFER.NXE,
+ * SMEP, SMAP with RFLAGS.AC and implicit supervisor-mode accesses,
+ * protection keys), the #PF error codes of 4.7 and the accessed and dirty
+ * flags of 4.8.
+ *
+ * In VMX non-root operation with EPT each guest paging-structure entry
+ * is read at the host-physical address EPT gives its guest-physical
+ * address, and the final guest-physical address is translated last
+ * (SDM Vol. 3C 29.3.2); an EPT fault at either step ends the walk.  The
+ * order of the checks is the SDM's (and Bochs cpu/paging.cc's): each
+ * entry is checked for presence, then reserved bits, as it is read;
+ * rights are checked at the leaf; accessed and dirty flags are set only
+ * for an access that is allowed.
  */
-#include "paging.h"
+#include "ept.h"
 
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define CR4_SMEP (1ull << 20)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-
-#define PTE_P (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_US (1ull << 2)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)
-#define PTE_XD (1ull << 63)
+#include "../sim/x86.h"
 
 static uint64_t bits(unsigned lo, unsigned hi) /* mask of bits lo..hi */
 {
+    if (lo > hi) return 0;
     return (hi >= 63 ? UINT64_MAX : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
 }
 
-/* Permission check over the combined rights of the walk (4.6). */
-static int allowed(const vx_paging *pg, unsigned access, int rw, int us, int xd)
+int vx_paging_levels(const vx_guest_paging *pg)
 {
-    int user = (access & VX_PF_U) != 0;
-    if (user && !us) return 0;
-    if (access & VX_PF_W) {
-        if (!rw && (user || (pg->cr0 & CR0_WP))) return 0;
-    }
-    if (access & VX_PF_I) {
-        if (xd) return 0;
-        if (!user && us && (pg->cr4 & CR4_SMEP)) return 0;
-    }
-    return 1;
+    if (!(pg->cr0 & CR0_PG)) return 0;
+    if (pg->efer & EFER_LMA) return (pg->cr4 & CR4_LA57) ? 5 : 4;
+    return (pg->cr4 & CR4_PAE) ? 3 : 2;
 }
 
-static int walk_64(const vx_paging *pg, const vx_physmem *mem, uint64_t la,
-                   unsigned access, uint64_t *pa, uint32_t *pfec, int levels,
-                   uint64_t table, int pae32)
+/* One guest walk in progress. */
+typedef struct walk {
+    const vx_xlate_env *env;
+    uint64_t la;
+    unsigned acc;
+    vx_xlate *out;
+    int n;                 /* entries used so far */
+    uint64_t gpa[5], hpa[5], ent[5];
+    int level[5];
+    int wide;              /* 8-byte entries (not 32-bit paging) */
+} walk;
+
+static int ept_on(const vx_xlate_env *env)
 {
-    uint64_t rsvd_hi = bits(pg->maxphyaddr, 62) | ((pg->efer & EFER_NXE) ? 0 : PTE_XD);
-    int rw = 1, us = 1, xd = 0;
-    uint64_t entries[5], addrs[5];
-    int n = 0;
-    for (int level = levels; level >= 1; level--) {
-        unsigned shift = 12 + 9 * (level - 1);
-        uint64_t idx = (la >> shift) & 0x1FF;
-        uint64_t ea = (table & bits(12, 51)) + idx * 8;
-        uint64_t e = mem->read64(mem->ctx, ea);
-        if (!(e & PTE_P)) {
-            *pfec = access;
-            return -1;
-        }
-        uint64_t rsvd = rsvd_hi;
-        int leaf = level == 1 || ((e & PTE_PS) && level <= 3 && !(pae32 && level == 3));
-        if (level >= 4 || (pae32 && level == 3)) rsvd |= PTE_PS;
-        if (leaf && level == 2) rsvd |= bits(13, 20);
-        if (leaf && level == 3) rsvd |= bits(13, 29);
-        if (e & rsvd) {
-            *pfec = access | VX_PF_P | VX_PF_RSVD;
-            return -1;
-        }
-        rw &= (e & PTE_RW) != 0;
-        us &= (e & PTE_US) != 0;
-        xd |= (e & PTE_XD) != 0 && (pg->efer & EFER_NXE);
-        entries[n] = e;
-        addrs[n++] = ea;
-        if (leaf) {
-            if (!allowed(pg, access, rw, us, xd)) {
-                *pfec = access | VX_PF_P;
-                return -1;
-            }
-            /* Accessed flags on every entry used, dirty on the leaf for a
-             * write (4.8). */
-            for (int i = 0; i < n; i++) {
-                uint64_t ne = entries[i] | PTE_A;
-                if (i == n - 1 && (access & VX_PF_W)) ne |= PTE_D;
-                if (ne != entries[i]) mem->write64(mem->ctx, addrs[i], ne);
-            }
-            uint64_t off = la & ((1ull << shift) - 1);
-            *pa = (e & bits(shift, 51)) | off;
-            return 0;
-        }
-        table = e;
-    }
-    return -1;
+    return env->ept && env->ept->enabled;
 }
 
-static int walk_32(const vx_paging *pg, const vx_physmem *mem, uint64_t la,
-                   unsigned access, uint64_t *pa, uint32_t *pfec)
+static void log_guest(walk *w, int level, uint64_t gpa, uint64_t hpa, uint64_t e,
+                      unsigned rights, int reg)
 {
-    uint32_t pdea = (uint32_t)((pg->cr3 & 0xFFFFF000u) + ((la >> 22) & 0x3FF) * 4);
-    uint32_t pde = mem->read32(mem->ctx, pdea);
-    if (!(pde & PTE_P)) { *pfec = access; return -1; }
-    if ((pde & PTE_PS) && (pg->cr4 & CR4_PSE)) {
-        /* 4-MByte page: bits 20:13 hold physical-address bits 39:32;
-         * bit 21 is reserved (4.3). */
-        if (pde & (1u << 21)) { *pfec = access | VX_PF_P | VX_PF_RSVD; return -1; }
-        if (!allowed(pg, access, (pde & PTE_RW) != 0, (pde & PTE_US) != 0, 0)) {
-            *pfec = access | VX_PF_P;
+    vx_walk_log *log = w->env->log;
+    if (!log || log->n >= VX_WALK_MAX_REFS) return;
+    vx_walk_ref *r = &log->ref[log->n++];
+    r->dim = VX_DIM_GUEST;
+    r->level = (uint8_t)level;
+    r->target = 0;
+    r->rights = (uint8_t)rights;
+    r->reg = (uint8_t)reg;
+    r->gpa = gpa;
+    r->hpa = hpa;
+    r->entry = e;
+}
+
+/* The error code of a #PF for this access (4.7): W and U from the
+ * access; I/D for a fetch where the processor reports it (PAE or
+ * 4/5-level paging with IA32_EFER.NXE = 1, or CR4.SMEP = 1). */
+static vx_xl_status page_fault(walk *w, uint32_t extra)
+{
+    const vx_guest_paging *pg = w->env->pg;
+    uint32_t ec = (w->acc & (VX_ACC_W | VX_ACC_U)) | extra;
+    if ((w->acc & VX_ACC_I) &&
+        (((pg->efer & EFER_NXE) && (pg->cr4 & CR4_PAE)) || (pg->cr4 & CR4_SMEP)))
+        ec |= VX_PFEC_I;
+    w->out->status = VX_XL_PF;
+    w->out->pfec = ec;
+    return VX_XL_PF;
+}
+
+/* An EPT fault while translating the guest-physical address gpa of a
+ * guest paging-structure entry: the guest-linear address is valid, and
+ * the access was not to the translation of it (bit 8 clear). */
+static vx_xl_status ept_fault(walk *w, vx_xl_status st, uint64_t gpa, uint32_t qual)
+{
+    w->out->status = st;
+    w->out->gpa = gpa;
+    w->out->qual = st == VX_XL_EPT_VIOLATION ? (qual | VX_EPTQ_GLA_VALID) : 0;
+    return st;
+}
+
+/* Read the guest paging-structure entry at guest-physical address gpa
+ * (level: for the log).  With EPT the entry's address is translated
+ * first: as a read, or as a write when EPT's accessed and dirty flags are
+ * enabled (29.3.3.2).  Returns 0, or -1 with the EPT fault in w->out. */
+static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *hpa)
+{
+    const vx_xlate_env *env = w->env;
+    *hpa = gpa;
+    if (ept_on(env)) {
+        unsigned need = VX_EPTE_R | ((env->ept->eptp & (1u << 6)) ? VX_EPTE_W : 0);
+        vx_ept_xl x;
+        vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, gpa, need, 0,
+                                           (w->acc & VX_ACC_PEEK) != 0, env->log, level, &x);
+        if (st != VX_XL_OK) {
+            ept_fault(w, st, gpa, x.qual);
             return -1;
         }
-        uint32_t ne = pde | PTE_A | ((access & VX_PF_W) ? PTE_D : 0);
-        if (ne != pde) mem->write32(mem->ctx, pdea, ne);
-        uint64_t hi = (uint64_t)((pde >> 13) & 0xFF) << 32;
-        *pa = hi | (pde & 0xFFC00000u) | (la & 0x3FFFFF);
-        return 0;
+        *hpa = x.hpa;
     }
-    uint32_t ptea = (pde & 0xFFFFF000u) + (uint32_t)((la >> 12) & 0x3FF) * 4;
-    uint32_t pte = mem->read32(mem->ctx, ptea);
-    if (!(pte & PTE_P)) { *pfec = access; return -1; }
-    int rw = (pde & PTE_RW) && (pte & PTE_RW), us = (pde & PTE_US) && (pte & PTE_US);
-    if (!allowed(pg, access, rw, us, 0)) { *pfec = access | VX_PF_P; return -1; }
-    if (!(pde & PTE_A)) mem->write32(mem->ctx, pdea, pde | PTE_A);
-    uint32_t ne = pte | PTE_A | ((access & VX_PF_W) ? PTE_D : 0);
-    if (ne != pte) mem->write32(mem->ctx, ptea, ne);
-    *pa = (pte & 0xFFFFF000u) | (la & 0xFFF);
+    *e = w->wide ? vx_hm_read64(env->mem, *hpa) : vx_hm_read32(env->mem, *hpa);
     return 0;
 }
 
-int vx_paging_walk(const vx_paging *pg, const vx_physmem *mem, uint64_t la,
-                   unsigned access, uint64_t *pa, uint32_t *pfec)
+/* Set a flag in a guest paging-structure entry: a write to its
+ * guest-physical address, which EPT must allow (29.3.3.2: "writes ... to
+ * update accessed and dirty flags are considered to be data writes"). */
+static int set_flag(walk *w, int i, uint64_t flag)
 {
-    if (!(pg->cr0 & CR0_PG)) {
-        *pa = la & 0xFFFFFFFFull; /* no paging: linear = physical (32-bit) */
-        return 0;
-    }
-    if (pg->efer & EFER_LMA) {
-        int levels = (pg->cr4 & CR4_LA57) ? 5 : 4;
-        return walk_64(pg, mem, la, access, pa, pfec, levels, pg->cr3, 0);
-    }
-    if (pg->cr4 & CR4_PAE) {
-        /* PAE paging: the PDPTE is read from the 32-byte aligned table at
-         * CR3 (the CPU caches PDPTEs at MOV to CR3; the model reads them
-         * at the walk, the same unless software changed them since). */
-        uint64_t pdpte = mem->read64(mem->ctx, (pg->cr3 & 0xFFFFFFE0u) + ((la >> 30) & 3) * 8);
-        if (!(pdpte & PTE_P)) { *pfec = access; return -1; }
-        if (pdpte & (bits(pg->maxphyaddr, 63) | bits(5, 8) | 6)) {
-            *pfec = access | VX_PF_P | VX_PF_RSVD;
+    const vx_xlate_env *env = w->env;
+    if (w->ent[i] & flag) return 0;
+    uint64_t hpa = w->hpa[i];
+    if (ept_on(env) && !(env->ept->eptp & (1u << 6))) {
+        vx_ept_xl x;
+        vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, w->gpa[i], VX_EPTE_W,
+                                           0, 0, env->log, w->level[i], &x);
+        if (st != VX_XL_OK) {
+            ept_fault(w, st, w->gpa[i], x.qual);
             return -1;
         }
-        return walk_64(pg, mem, la & 0x3FFFFFFF, access, pa, pfec, 2, pdpte, 1);
+        hpa = x.hpa;
     }
-    return walk_32(pg, mem, la, access, pa, pfec);
+    w->ent[i] |= flag;
+    if (w->wide) vx_hm_write64(env->mem, hpa, w->ent[i]);
+    else vx_hm_write32(env->mem, hpa, (uint32_t)w->ent[i]);
+    return 0;
+}
+
+uint32_t vx_paging_denied(const vx_guest_paging *pg, unsigned acc, int rw, int us, int xd,
+                          int keys, unsigned pkey)
+{
+    int user = (acc & VX_ACC_U) != 0, write = (acc & VX_ACC_W) != 0;
+    int wp = (pg->cr0 & CR0_WP) != 0;
+    if (user && !us) return VX_PFEC_P;
+    if (acc & VX_ACC_I) {
+        if (xd) return VX_PFEC_P;
+        if (!user && us && (pg->cr4 & CR4_SMEP)) return VX_PFEC_P;
+        return 0;
+    }
+    /* Supervisor-mode data accesses to user-mode pages under SMAP: only
+     * explicit ones with RFLAGS.AC = 1. */
+    if (!user && us && (pg->cr4 & CR4_SMAP) &&
+        (!(acc & VX_ACC_AC) || (acc & VX_ACC_IMPLICIT)))
+        return VX_PFEC_P;
+    if (write && !rw && (user || wp)) return VX_PFEC_P;
+    /* Protection keys, 4- and 5-level paging only: PKRU for user-mode
+     * pages, IA32_PKRS for supervisor-mode pages; write-disable stops
+     * supervisor writes only with CR0.WP = 1. */
+    if (keys) {
+        uint32_t rights = 0;
+        if (us && (pg->cr4 & CR4_PKE)) rights = pg->pkru >> (2 * pkey);
+        else if (!us && (pg->cr4 & CR4_PKS)) rights = pg->pkrs >> (2 * pkey);
+        if (rights & 1) return VX_PFEC_P | VX_PFEC_PK;
+        if ((rights & 2) && write && (user || wp)) return VX_PFEC_P | VX_PFEC_PK;
+    }
+    return 0;
+}
+
+/* After the leaf: rights, accessed/dirty flags, then the final
+ * guest-physical address through EPT. */
+static vx_xl_status finish(walk *w, int rw, int us, int xd, uint64_t frame, unsigned shift,
+                           int global, int keys, unsigned pkey)
+{
+    const vx_xlate_env *env = w->env;
+    vx_xlate *out = w->out;
+    uint32_t d = vx_paging_denied(env->pg, w->acc, rw, us, xd, keys, pkey);
+    if (d) return page_fault(w, d);
+    int write = (w->acc & VX_ACC_W) != 0;
+    if (!(w->acc & VX_ACC_PEEK)) {
+        for (int i = 0; i < w->n; i++)
+            if (set_flag(w, i, PTE_A) < 0) return out->status;
+        if (write && set_flag(w, w->n - 1, PTE_D) < 0) return out->status;
+    }
+    out->gpa = frame | (w->la & ((1ull << shift) - 1));
+    out->g_rw = (uint8_t)rw;
+    out->g_us = (uint8_t)us;
+    out->g_xd = (uint8_t)xd;
+    out->g_global = (uint8_t)global;
+    out->g_pkey = (uint8_t)pkey;
+    out->dirty = (w->ent[w->n - 1] & PTE_D) != 0;
+    out->page_shift = (uint8_t)shift;
+    return VX_XL_OK;
+}
+
+static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
+{
+    const vx_guest_paging *pg = w->env->pg;
+    const unsigned m = pg->maxphyaddr;
+    const int nxe = (pg->efer & EFER_NXE) != 0, pae = levels == 3;
+    /* Bits beyond MAXPHYADDR are reserved; in PAE paging bits 62:52 are
+     * too (Tables 4-8 to 4-11); XD is reserved without NXE. */
+    uint64_t rsvd_any = bits(m, pae ? 62 : 51) | (nxe ? 0 : PTE_XD);
+    int rw = 1, us = 1, xd = 0, level = levels;
+    w->wide = 1;
+    if (pae) {
+        /* The PDPTE register for this address (4.4.1): its reserved bits
+         * were checked when it was loaded. */
+        uint64_t pdpte = pg->pdpte[(w->la >> 30) & 3];
+        log_guest(w, 3, 0, 0, pdpte, 7, 1);
+        if (!(pdpte & PTE_P)) return page_fault(w, 0);
+        table = pdpte;
+        level = 2;
+    }
+    for (; level >= 1; level--) {
+        unsigned shift = 12 + 9 * (unsigned)(level - 1);
+        uint64_t gpa = (table & bits(12, m - 1)) + ((w->la >> shift) & 0x1FF) * 8, hpa, e;
+        if (read_entry(w, gpa, level, &e, &hpa) < 0) return w->out->status;
+        int leaf = level == 1 || (level <= 3 && (e & PTE_PS));
+        unsigned r = (unsigned)((rw && (e & PTE_RW)) | (us && (e & PTE_US)) << 1 |
+                                (xd || (nxe && (e & PTE_XD))) << 2);
+        log_guest(w, level, gpa, hpa, e, r, 0);
+        if (!(e & PTE_P)) return page_fault(w, 0);
+        uint64_t rsvd = rsvd_any;
+        if (level >= 4) rsvd |= PTE_PS;
+        if (leaf && level == 3) rsvd |= pg->page1gb ? bits(13, 29) : PTE_PS;
+        if (leaf && level == 2) rsvd |= bits(13, 20);
+        if (e & rsvd) return page_fault(w, VX_PFEC_P | VX_PFEC_RSVD);
+        rw = rw && (e & PTE_RW);
+        us = us && (e & PTE_US);
+        xd = xd || (nxe && (e & PTE_XD));
+        w->gpa[w->n] = gpa;
+        w->hpa[w->n] = hpa;
+        w->ent[w->n] = e;
+        w->level[w->n++] = level;
+        if (leaf) {
+            int global = (pg->cr4 & CR4_PGE) && (e & PTE_G);
+            unsigned pkey = pae ? 0 : (unsigned)(e >> PTE_PKEY_SHIFT) & 15;
+            return finish(w, rw, us, xd, e & bits(shift, m - 1), shift, global, !pae, pkey);
+        }
+        table = e;
+    }
+    return VX_XL_PF; /* not reached: level 1 is a leaf */
+}
+
+static vx_xl_status walk_32(walk *w)
+{
+    const vx_guest_paging *pg = w->env->pg;
+    uint64_t la = w->la & 0xFFFFFFFFull, hpa, pde, pte;
+    uint64_t gpa = (pg->cr3 & 0xFFFFF000ull) + ((la >> 22) & 0x3FF) * 4;
+    w->wide = 0;
+    if (read_entry(w, gpa, 2, &pde, &hpa) < 0) return w->out->status;
+    int big = (pde & PTE_PS) && (pg->cr4 & CR4_PSE);
+    log_guest(w, 2, gpa, hpa, pde, (unsigned)((pde >> 1) & 3), 0);
+    if (!(pde & PTE_P)) return page_fault(w, 0);
+    w->gpa[0] = gpa;
+    w->hpa[0] = hpa;
+    w->ent[0] = pde;
+    w->level[0] = 2;
+    w->n = 1;
+    int rw = (pde & PTE_RW) != 0, us = (pde & PTE_US) != 0;
+    if (big) {
+        /* A 4-MByte page: bits 20:13 hold physical-address bits 39:32
+         * (PSE-36); bit 21 and the bits beyond MAXPHYADDR (at most 40)
+         * are reserved (Table 4-4). */
+        unsigned m = pg->maxphyaddr < 40 ? pg->maxphyaddr : 40;
+        if (pde & bits(m - 19, 21)) return page_fault(w, VX_PFEC_P | VX_PFEC_RSVD);
+        uint64_t frame = (pde & 0xFFC00000ull) | (((pde >> 13) & 0xFF) << 32);
+        int global = (pg->cr4 & CR4_PGE) && (pde & PTE_G);
+        return finish(w, rw, us, 0, frame, 22, global, 0, 0);
+    }
+    uint64_t pgpa = (pde & 0xFFFFF000ull) + ((la >> 12) & 0x3FF) * 4;
+    if (read_entry(w, pgpa, 1, &pte, &hpa) < 0) return w->out->status;
+    rw = rw && (pte & PTE_RW);
+    us = us && (pte & PTE_US);
+    log_guest(w, 1, pgpa, hpa, pte, (unsigned)(rw | us << 1), 0);
+    if (!(pte & PTE_P)) return page_fault(w, 0);
+    w->gpa[1] = pgpa;
+    w->hpa[1] = hpa;
+    w->ent[1] = pte;
+    w->level[1] = 1;
+    w->n = 2;
+    int global = (pg->cr4 & CR4_PGE) && (pte & PTE_G);
+    return finish(w, rw, us, 0, pte & 0xFFFFF000ull, 12, global, 0, 0);
+}
+
+/* The last step: the guest-physical address of the access through EPT,
+ * as the translation of the linear address (qualification bits 7 and 8,
+ * and 11:9 where the processor reports them, Table 28-7). */
+static vx_xl_status final_ept(const vx_xlate_env *env, vx_xlate *out, unsigned acc, int paging)
+{
+    out->hpa = out->gpa;
+    out->e_r = out->e_w = out->e_x = out->e_xu = 1;
+    out->e_memtype = 6;
+    out->e_ipat = 0;
+    if (!ept_on(env)) return VX_XL_OK;
+    unsigned need = (acc & VX_ACC_I) ? VX_EPTE_X : (acc & VX_ACC_W) ? VX_EPTE_W : VX_EPTE_R;
+    /* Without paging Bochs treats the address as user-mode and writable
+     * (no SDM text decides it; see docs/vmx-choices.md). */
+    int us = paging ? out->g_us : 1, rw = paging ? out->g_rw : 1, xd = paging ? out->g_xd : 0;
+    vx_ept_xl x;
+    vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, out->gpa, need, us,
+                                       (acc & VX_ACC_PEEK) != 0, env->log, 0, &x);
+    if (st != VX_XL_OK) {
+        out->status = st;
+        if (st == VX_XL_EPT_VIOLATION) {
+            out->qual = x.qual | VX_EPTQ_GLA_VALID | VX_EPTQ_TRANSLATION;
+            if ((env->ept->cap >> 22) & 1)
+                out->qual |= (us ? VX_EPTQ_USER_LA : 0) | (rw ? VX_EPTQ_WRITABLE_LA : 0) |
+                             (xd ? VX_EPTQ_XD_LA : 0);
+        } else {
+            out->qual = 0;
+        }
+        return st;
+    }
+    out->hpa = x.hpa;
+    out->e_r = x.r;
+    out->e_w = x.w;
+    out->e_x = x.x;
+    out->e_xu = x.xu;
+    out->e_memtype = x.memtype;
+    out->e_ipat = x.ipat;
+    out->dirty = out->dirty && x.dirty;
+    if (x.shift < out->page_shift) out->page_shift = x.shift;
+    return VX_XL_OK;
+}
+
+vx_xl_status vx_xlate_linear(const vx_xlate_env *env, uint64_t la, unsigned access,
+                             vx_xlate *out)
+{
+    const vx_guest_paging *pg = env->pg;
+    walk w = {.env = env, .la = la, .acc = access, .out = out};
+    *out = (vx_xlate){.status = VX_XL_OK};
+    int levels = vx_paging_levels(pg);
+    vx_xl_status st;
+    switch (levels) {
+    case 0:
+        /* No paging: the linear address is the guest-physical one. */
+        out->gpa = la;
+        out->g_rw = out->g_us = 1;
+        out->dirty = 1;
+        out->page_shift = 30;
+        st = VX_XL_OK;
+        break;
+    case 2: st = walk_32(&w); break;
+    case 3: st = walk_wide(&w, 3, 0); break;
+    default: st = walk_wide(&w, levels, pg->cr3); break;
+    }
+    if (st != VX_XL_OK) return st;
+    return final_ept(env, out, access, levels != 0);
+}
+
+vx_xl_status vx_xlate_gpa(const vx_xlate_env *env, uint64_t gpa, unsigned access,
+                          vx_xlate *out)
+{
+    *out = (vx_xlate){.status = VX_XL_OK, .gpa = gpa, .g_rw = 1, .g_us = 1, .dirty = 1,
+                      .page_shift = 30};
+    vx_xl_status st = final_ept(env, out, access, 0);
+    /* No linear address: bits 7 and 8 clear (29.3.3.2, PDPTE loads). */
+    if (st == VX_XL_EPT_VIOLATION) out->qual &= 0x7F;
+    return st;
 }

@@ -33,6 +33,8 @@ typedef struct vmxsim_options {
     FILE *console;            /* port 0xE9 / COM1 output; NULL = stdout */
     const char *cmdline;      /* multiboot command line; NULL = "" */
     int explain;              /* a failed VM-entry check explained on stderr */
+    int tlb_off;              /* cache no translations: every access walks */
+    int trace_tlb_hits;       /* trace TLB hits too (tlb_hit events) */
 } vmxsim_options;
 
 /* Why a run ended. */
@@ -82,6 +84,7 @@ enum {
     VMXSIM_EV_END     = 1u << 10,
     VMXSIM_EV_VMENTRY = 1u << 11, /* VM entry (or its failure) */
     VMXSIM_EV_VMEXIT  = 1u << 12, /* VM exit, VMX abort */
+    VMXSIM_EV_XLATE   = 1u << 13, /* page walk, TLB hit, TLB invalidation */
     VMXSIM_EV_ALL     = 0xffffffffu,
 };
 

@@ -195,7 +195,7 @@ int vmxsim_reg_write(vmxsim *m, vmxsim_reg r, uint64_t v)
             if (vx_sync_mode(m) < 0) return -1;
     }
     if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR3 || id == UC_X86_REG_CR4 || id == -1)
-        vx_mmu_invalidate_all(m);
+        vx_mmu_inv_vpid(m, vx_xl_tag(m).vpid, 0);
     if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == -1 || r == VMXSIM_CS)
         vx_flush_all(m);
     return 0;

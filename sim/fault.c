@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "machine.h"
-#include "../ept/paging.h"
 
 
 static const char *const vec_names[32] = {
@@ -320,19 +319,36 @@ int vx_deliver_pending(vmxsim *m)
             uint64_t la = 0;
             uc_reg_read(m->uc, UC_X86_REG_CR2, &la);
             uc_reg_write(m->uc, UC_X86_REG_CR2, &m->arch_cr2);
-            unsigned access = e & (VX_PF_W | VX_PF_U | VX_PF_I);
-            uint32_t pfec;
-            int r = vx_mmu_fill(m, la, access, &pfec);
+            unsigned access = e & (VX_ACC_W | VX_ACC_U | VX_ACC_I);
+            if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_AC) access |= VX_ACC_AC;
+            vx_xlate x;
+            int r = vx_mmu_fill(m, la, access, &x);
             if (r != VX_MMU_FAULT) {
                 vx_set_reg(m, UC_X86_REG_RIP, rip);
                 return 0;
             }
-            err = pfec;
+            if (x.status != VX_XL_PF) {
+                /* EPT said no: an EPT violation or misconfiguration exit
+                 * (SDM Vol. 3C 29.3.3), the instruction not executed. */
+                vx_set_reg(m, UC_X86_REG_RIP, rip);
+                vx_nonroot_ept_exit(m, &x, la, rip, NULL, 0);
+                return 1;
+            }
+            err = x.pfec;
             cr2 = la;
             m->pend_engine = 0;
         } else {
             cr2 = vx_reg(m, UC_X86_REG_CR2);
         }
+    }
+    if (vector == VX_VEC_EPT) {
+        /* One of the model's own accesses met an EPT violation or
+         * misconfiguration (linear.c): a VM exit. */
+        vx_set_reg(m, UC_X86_REG_RIP, rip);
+        if (m->vmx_nonroot) vx_nonroot_ept_exit(m, &m->pend_xl, cr2, rip, NULL, 0);
+        else vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                        "EPT fault outside VMX non-root operation");
+        return 1;
     }
     /* In VMX non-root operation the exception bitmap decides first
      * (26.2); INT n and events injected by VM entry are not subject to
@@ -365,6 +381,12 @@ int vx_deliver_pending(vmxsim *m)
             unsigned t = kind == VX_PEND_SWINT ? 4u : kind == VX_PEND_SWEXC ? 6u
                        : kind == VX_PEND_PRIVSW ? 5u : 3u;
             uint32_t idt = (uint32_t)vector | (t << 8) | (1u << 31) | (has_err ? 1u << 11 : 0);
+            /* An EPT violation while delivering the event (29.3.3.2):
+             * the exit records the event in the IDT-vectoring info. */
+            if (n.vector == VX_VEC_EPT) {
+                vx_nonroot_ept_exit(m, &m->pend_xl, m->pend_cr2, rip, &idt, err);
+                return 1;
+            }
             int nerr = has_error_code(n.vector);
             if (vx_nonroot_exception(m, n.vector, nerr, n.err, VX_PEND_HW, rip,
                                      vx_reg(m, UC_X86_REG_CR2), &idt, err))

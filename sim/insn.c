@@ -100,23 +100,71 @@ static int cr4_ok(vmxsim *m, uint64_t v)
  * succeeded, and a CR3 reload did not show changed paging entries. */
 
 /* The TLB entries MOV to a control register invalidates (SDM Vol. 3A
- * 4.10.4.1): MOV to CR3 all but global ones (none when CR4.PCIDE = 1 and
- * bit 63 of the source is set, if the PCID stays the same: the shadow
- * holds one PCID's translations); MOV to CR0 or CR4 changing how
- * translation works, all of them.  CR0.WP is in that list for the model
- * only (its shadow entries encode it); dropping more than the SDM
- * requires is what a processor may do at any time. */
+ * 4.10.4.1), in the current VPID (Vol. 3C 29.4.3.1): MOV to CR3 those of
+ * the PCID it loads, except global ones (none when CR4.PCIDE = 1 and bit
+ * 63 of the source is set); MOV to CR0 changing PG, and MOV to CR4
+ * changing how translation works, all of them, global ones too (the SDM
+ * requires it for PG, PGE, PCIDE 1 -> 0, PAE, SMEP 0 -> 1; dropping more
+ * is what a processor may do at any time).  Rights such as CR0.WP apply
+ * when a cached translation is used (xlate.c). */
 static void invalidate_for_mov_cr(vmxsim *m, int cr, uint64_t old, uint64_t v, int noflush)
 {
+    uint16_t vpid = vx_xl_tag(m).vpid;
     if (cr == 3) {
-        if (!(noflush && (old & 0xFFF) == (v & 0xFFF))) vx_mmu_invalidate_nonglobal(m);
-    } else if (cr == 0) {
-        if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) vx_mmu_invalidate_all(m);
-    } else if (cr == 4) {
-        if ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP |
-                         CR4_LA57 | CR4_PKE))
-            vx_mmu_invalidate_all(m);
+        int pcide = (m->arch_cr4 & CR4_PCIDE) != 0;
+        if (!(pcide && noflush)) {
+            vx_mmu_inv_pcid(m, vpid, pcide ? (uint16_t)(v & 0xFFF) : 0);
+            vx_xl_trace_invalidation(m, "mov_cr3", "pcid", UINT64_MAX);
+        }
+    } else if ((cr == 0 && ((old ^ v) & CR0_PG)) ||
+               (cr == 4 && ((old ^ v) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_PCIDE | CR4_SMEP |
+                                          CR4_SMAP | CR4_LA57 | CR4_PKE)))) {
+        vx_mmu_inv_vpid(m, vpid, 0);
+        vx_xl_trace_invalidation(m, cr == 0 ? "mov_cr0" : "mov_cr4", "vpid", UINT64_MAX);
     }
+}
+
+/* PAE paging loads the four PDPTE registers from CR3 (Vol. 3A 4.4.1) at
+ * MOV to CR3, and at MOV to CR0/CR4 changing CR0.CD, NW, PG or CR4.PAE,
+ * PGE, PSE, SMEP while PAE paging will be in use; a present PDPTE with a
+ * reserved bit set is #GP(0) and nothing changes.  In VMX non-root
+ * operation with EPT CR3 is a guest-physical address, translated through
+ * EPT (an EPT violation reports no guest-linear address, 29.3.3.2).
+ * Returns 0 (pdpte loaded, or PAE paging not in use), or -1 with the
+ * fault raised. */
+static int load_pdptes(vmxsim *m, int cr, uint64_t old, uint64_t v, uint64_t pdpte[4], int *load)
+{
+    uint64_t cr0 = cr == 0 ? v : m->arch_cr0, cr3 = cr == 3 ? v : m->arch_cr3;
+    uint64_t cr4 = cr == 4 ? v : m->arch_cr4;
+    *load = 0;
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (m->arch_efer & EFER_LME)) return 0;
+    if (cr == 0 && !((old ^ v) & (CR0_CD | CR0_NW | CR0_PG))) return 0;
+    if (cr == 4 && !((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP))) return 0;
+    if (cr != 0 && cr != 3 && cr != 4) return 0;
+    uint64_t base = cr3 & 0xFFFFFFE0u;
+    for (int i = 0; i < 4; i++) {
+        uint64_t pa = base + 8u * (unsigned)i;
+        if (m->vmx_nonroot && m->xl_ept.enabled) {
+            vx_guest_paging pg;
+            vx_xl_paging(m, &pg);
+            vx_hostmem mem = {m->ram, m->mem_size};
+            vx_xlate_env env = {&pg, &m->xl_ept, &mem, NULL, NULL};
+            vx_xlate x;
+            if (vx_xlate_gpa(&env, pa, 0, &x) != VX_XL_OK) {
+                vx_raise_xlate(m, &x, 0);
+                return -1;
+            }
+            pa = x.hpa;
+        }
+        pdpte[i] = vx_phys_read64(m, pa);
+        uint64_t rsvd = 0x1E6ull | ~((1ull << m->prof.maxphyaddr) - 1);
+        if ((pdpte[i] & 1) && (pdpte[i] & rsvd)) {
+            vx_raise_gp0(m);
+            return -1;
+        }
+    }
+    *load = 1;
+    return 0;
 }
 
 static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
@@ -161,6 +209,10 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     trace_cr(m, cr, 1, v, ok);
     if (!ok) return vx_raise_gp0(m);
     uint64_t old = vx_reg(m, cr_regs[cr]);
+    uint64_t pdpte[4];
+    int load;
+    if (load_pdptes(m, cr, old, v, pdpte, &load) < 0) return VX_FAULT;
+    if (load) memcpy(m->pdpte, pdpte, sizeof pdpte);
     vx_set_reg(m, cr_regs[cr], v);
     invalidate_for_mov_cr(m, cr, old, v, noflush);
     if (cr == 0 || cr == 4) {

@@ -2,52 +2,75 @@
  * linear.c - memory operands of the instructions the model executes:
  * effective address and segmentation (SDM Vol. 3A 3.4, 5.3; 64-bit mode
  * Vol. 1 3.3.7), then translation through the program's paging structures
- * with the model's walker (ept/paging.c), since Unicorn's translation is
- * forced to identity (../shared/notes/unicorn-2.0.1.md).
+ * through the model's TLB and walker (xlate.c, ept/), since Unicorn's
+ * translation is forced to identity (../shared/notes/unicorn-2.0.1.md).
  */
 #include <string.h>
 
 #include "machine.h"
-#include "../ept/paging.h"
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 
-static uint64_t pm_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
-static uint32_t pm_read32(void *c, uint64_t pa) { return vx_phys_read32(c, pa); }
-static void pm_write64(void *c, uint64_t pa, uint64_t v) { vx_phys_write64(c, pa, v); }
-static void pm_write32(void *c, uint64_t pa, uint32_t v) { vx_phys_write32(c, pa, v); }
-
-int vx_linear_to_phys(vmxsim *m, uint64_t la, int write, uint64_t *pa)
+vx_action vx_raise_xlate(vmxsim *m, const vx_xlate *x, uint64_t la)
 {
-    vx_paging pg = {
-        .cr0 = vx_reg(m, UC_X86_REG_CR0), .cr3 = vx_reg(m, UC_X86_REG_CR3),
-        .cr4 = vx_reg(m, UC_X86_REG_CR4), .efer = vx_msr_get(m, VX_MSR_EFER),
-        .maxphyaddr = m->prof.maxphyaddr,
-    };
-    vx_physmem mem = {pm_read64, pm_read32, pm_write64, pm_write32, m};
-    unsigned access = (write ? VX_PF_W : 0) | (vx_cpl(m) == 3 ? VX_PF_U : 0);
-    uint32_t pfec;
-    if (vx_paging_walk(&pg, &mem, la, access, pa, &pfec) == 0) return 0;
-    vx_raise(m, VX_PF, 1, pfec);
-    m->pend_cr2 = la;
+    if (x->status == VX_XL_PF) {
+        vx_raise(m, VX_PF, 1, x->pfec);
+        m->pend_cr2 = la;
+    } else {
+        /* An EPT violation or misconfiguration: a VM exit, not an
+         * exception (SDM Vol. 3C 29.3.3); delivered as a pseudo-vector so
+         * that a fault during event delivery records the event. */
+        vx_raise(m, VX_VEC_EPT, 0, 0);
+        m->pend_xl = *x;
+        m->pend_cr2 = la;
+    }
+    return VX_FAULT;
+}
+
+int vx_linear_to_phys_acc(vmxsim *m, uint64_t la, unsigned acc, uint64_t *pa)
+{
+    /* A user-mode access is an explicit one at CPL 3 (SDM Vol. 3A 4.6). */
+    if (!(acc & VX_ACC_IMPLICIT) && vx_cpl(m) == 3) acc |= VX_ACC_U;
+    if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_AC) acc |= VX_ACC_AC;
+    vx_xlate x;
+    if (vx_mmu_translate(m, la, acc, &x) == VX_XL_OK) {
+        *pa = x.hpa;
+        return 0;
+    }
+    vx_raise_xlate(m, &x, la);
     return -1;
 }
 
-static int linear_access(vmxsim *m, uint64_t la, void *buf, size_t len, int write)
+int vx_linear_to_phys(vmxsim *m, uint64_t la, int write, uint64_t *pa)
+{
+    return vx_linear_to_phys_acc(m, la, write ? VX_ACC_W : 0, pa);
+}
+
+static int linear_access_acc(vmxsim *m, uint64_t la, void *buf, size_t len, unsigned acc)
 {
     uint8_t *p = buf;
     while (len) {
         size_t chunk = 4096 - (la & 0xFFF);
         if (chunk > len) chunk = len;
         uint64_t pa;
-        if (vx_linear_to_phys(m, la, write, &pa) < 0) return -1;
-        if (write) vx_phys_write(m, pa, p, chunk);
+        if (vx_linear_to_phys_acc(m, la, acc, &pa) < 0) return -1;
+        if (acc & VX_ACC_W) vx_phys_write(m, pa, p, chunk);
         else vx_phys_read(m, pa, p, chunk);
         la += chunk;
         p += chunk;
         len -= chunk;
     }
     return 0;
+}
+
+int vx_linear_read_sys(vmxsim *m, uint64_t la, void *buf, size_t len)
+{
+    return linear_access_acc(m, la, buf, len, VX_ACC_IMPLICIT);
+}
+
+static int linear_access(vmxsim *m, uint64_t la, void *buf, size_t len, int write)
+{
+    return linear_access_acc(m, la, buf, len, write ? VX_ACC_W : 0);
 }
 
 int vx_linear_read(vmxsim *m, uint64_t la, void *buf, size_t len)

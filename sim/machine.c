@@ -331,6 +331,8 @@ vmxsim *vmxsim_create(const vmxsim_options *opt, char *err, size_t errlen)
     reset_model_state(m);
     if (opt->feature_control_unlocked) m->feature_control = 0;
     m->explain = opt->explain;
+    m->mmu.tlb_off = opt->tlb_off;
+    m->mmu.trace_tlb_hits = opt->trace_tlb_hits;
     if (vx_run_init(m) < 0) goto fail;
     if (opt->trace_path) {
         m->trace = vx_trace_open(opt->trace_path, m->err, sizeof m->err);

@@ -23,11 +23,14 @@
 #include "../vmcs/profile.h"
 #include "../vmcs/vmcs.h"
 #include "../vmcs/controls.h"
+#include "../ept/tlb.h"
 
 #define VX_DEFAULT_MEM (256ull << 20)
 #define VX_NO_VMCS UINT64_MAX /* current-VMCS pointer when none: all ones */
 
-/* Exception vectors (SDM Vol. 3A 6.3.1). */
+/* Exception vectors (SDM Vol. 3A 6.3.1); VX_VEC_EPT stands for an
+ * EPT-induced VM exit found by one of the model's own accesses. */
+enum { VX_VEC_EPT = 0x100 };
 enum { VX_DE = 0, VX_DB = 1, VX_NMI = 2, VX_BP = 3, VX_OF = 4, VX_BR = 5,
        VX_UD = 6, VX_NM = 7, VX_DF = 8, VX_TS = 10, VX_NP = 11, VX_SS = 12,
        VX_GP = 13, VX_PF = 14, VX_MF = 16, VX_AC = 17, VX_MC = 18,
@@ -127,6 +130,16 @@ typedef struct vx_mmu {
     vx_window *win, *last;
     int nwin;
     uint64_t fills, flushes;
+    /* What the shadow was built for: the tags of its translations and
+     * the control bits its permissions encode (a change resets it). */
+    vx_tlb_tag shadow_tag;
+    uint64_t shadow_key;
+    int shadow_valid;
+    /* The model's TLB (ept/tlb.h) and how it is used. */
+    vx_tlb tlb;
+    int tlb_off;           /* --tlb=off: nothing cached, every access walks */
+    int trace_tlb_hits;    /* --trace-tlb-hits */
+    uint64_t walks, walk_refs, tlb_hits;
 } vx_mmu;
 
 enum { VX_MMU_FILLED, VX_MMU_FAULT, VX_MMU_ENDED };
@@ -158,7 +171,9 @@ struct vmxsim {
     int nactive, cap_active;
     int blocked_init;      /* INIT blocked while in VMX root operation */
     uint64_t exits, entries; /* VM exits and successful VM entries */
-    uint64_t guest_pdpte[4];  /* PDPTEs loaded by VM entry (27.3.1.6) */
+    uint64_t pdpte[4];       /* the PDPTE registers of PAE paging (Vol. 3A 4.4.1) */
+    vx_ept xl_ept;           /* EPT of the guest (xlate.c), valid in non-root operation */
+    uint16_t xl_vpid;        /* its VPID (0 without "enable VPID") */
     uint32_t guest_activity, guest_interruptibility;
     int explain;             /* --explain: failed entry checks in words */
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */
@@ -218,7 +233,8 @@ struct vmxsim {
     int pend_vector;       /* -1 none */
     int pend_has_err;
     uint32_t pend_err;
-    uint64_t pend_cr2;
+    uint64_t pend_cr2;       /* #PF: CR2; VX_VEC_EPT: the linear address */
+    vx_xlate pend_xl;        /* VX_VEC_EPT: what the translation found */
     uint64_t pend_rip;     /* RIP to push: the instruction, or the next one for traps */
     int pend_soft;         /* software interrupt (INT n): gate DPL is checked */
     int pend_engine;       /* reported by Unicorn rather than raised by the model */
@@ -267,6 +283,26 @@ struct vmxsim {
     char last_event_name[32];
 };
 
+/* ---- xlate.c: translating the program's addresses ---- */
+void vx_xl_paging(vmxsim *m, vx_guest_paging *pg);
+void vx_xl_enter_guest(vmxsim *m);   /* VM entry: the guest's EPT and VPID */
+void vx_xl_leave_guest(vmxsim *m);   /* VM exit */
+void vx_xl_set_eptp(vmxsim *m, uint64_t eptp); /* VMFUNC EPTP switching */
+vx_tlb_tag vx_xl_tag(vmxsim *m);
+/* Translate through the TLB (a walk on a miss, traced and cached). */
+vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x);
+/* Walk without the TLB (log may be NULL); VX_ACC_PEEK changes nothing. */
+vx_xl_status vx_mmu_walk(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x, vx_walk_log *log);
+/* Invalidations, of the model's TLB and the engine's shadow of it. */
+void vx_mmu_inv_page(vmxsim *m, uint16_t vpid, uint64_t la);
+void vx_mmu_inv_pcid(vmxsim *m, uint16_t vpid, uint16_t pcid);
+void vx_mmu_inv_vpid(vmxsim *m, uint16_t vpid, int keep_global);
+void vx_mmu_inv_all_vpids(vmxsim *m);
+void vx_mmu_inv_ept(vmxsim *m, uint64_t eptp_or_all); /* UINT64_MAX: every EPT root */
+void vx_xl_trace_invalidation(vmxsim *m, const char *op, const char *scope, uint64_t la);
+json_t *vx_xl_refs_json(const vx_walk_log *log, int levels, int mbec);
+json_t *vx_ept_qual_json(uint64_t qual);
+
 /* ---- mmu.c: the engine's address space ---- */
 vx_action vx_exec_tlb(vmxsim *m, const vx_insn *in); /* tlb.c: INVLPG, INVPCID */
 int vx_mmu_init(vmxsim *m);
@@ -278,7 +314,7 @@ void vx_mmu_invalidate_all(vmxsim *m);
 void vx_mmu_invalidate_nonglobal(vmxsim *m);
 void vx_mmu_invalidate_page(vmxsim *m, uint64_t la);
 void vx_mmu_flush_nonglobal_entries(vmxsim *m);
-int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, uint32_t *pfec);
+int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x);
 int vx_mmu_window(vmxsim *m, uint64_t la); /* give la's chunk its window */
 const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la);
 size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len); /* bytes readable */
@@ -332,6 +368,11 @@ void vx_flush_engine_tlb(vmxsim *m);
  * 3A 4): 0 and *pa set, or raises #PF (vx_raise) and returns -1.
  * write: 1 for a write access; user: CPL 3 access. */
 int vx_linear_to_phys(vmxsim *m, uint64_t la, int write, uint64_t *pa);
+int vx_linear_to_phys_acc(vmxsim *m, uint64_t la, unsigned acc, uint64_t *pa);
+/* An implicit supervisor-mode read (GDT, IDT, TSS: Vol. 3A 4.6). */
+int vx_linear_read_sys(vmxsim *m, uint64_t la, void *buf, size_t len);
+/* Raise what a failed translation found: #PF, or an EPT-induced exit. */
+vx_action vx_raise_xlate(vmxsim *m, const vx_xlate *x, uint64_t la);
 /* Read/write len bytes at a linear address (may cross pages). */
 int vx_linear_read(vmxsim *m, uint64_t la, void *buf, size_t len);
 int vx_linear_write(vmxsim *m, uint64_t la, const void *buf, size_t len);
@@ -398,6 +439,11 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
                          uint32_t idt_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
+/* An EPT violation (48) or misconfiguration (49) found by translating la
+ * for the instruction at rip (29.3.3); idt_info: the event being
+ * delivered, or NULL.  -1 if the run ended. */
+int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *x, uint64_t la, uint64_t rip,
+                        const uint32_t *idt_info, uint32_t idt_err);
 /* While stepping the guest: the VM exit due after the instruction just
  * retired (MTF, NMI window, interrupt window, in that priority), given
  * what the instruction was; 1 if one happened. */

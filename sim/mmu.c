@@ -18,17 +18,19 @@
  *    program can reach: see below), whose entries exist only for the
  *    linear pages the model has translated, with the permissions of that
  *    translation.  Every other access faults (#PF) into the model.
- *  - Fills.  vx_mmu_engine_fault walks the program's paging structures
- *    (and, in VMX non-root operation, EPT) for the access Unicorn
- *    attempted: a translation is filled in and the instruction restarted;
- *    otherwise the #PF (or VM exit) the walk found is delivered.
+ *  - Fills.  vx_mmu_fill translates (xlate.c: the model's TLB, else a
+ *    walk of the program's paging structures and, in VMX non-root
+ *    operation, EPT) for the access Unicorn attempted: the translation is
+ *    filled in and the instruction restarted; otherwise the #PF or the
+ *    EPT-induced VM exit the walk found is delivered.
  *
- * The shadow entries are the model's TLB (SDM Vol. 3A 4.10): a
- * translation, once filled, stays until an operation the SDM defines as
- * invalidating it (MOV to CR3, INVLPG, ...; sim/insn.c calls here), so
- * a stale translation stays visible as on hardware.  Writes: a page is
- * filled read-only until written (so the first write walks again and sets
- * the dirty flag, SDM Vol. 3A 4.8).
+ * The shadow entries are a subset of the model's TLB (ept/tlb.h) for the
+ * current tags (VPID, PCID, EPT root): every invalidation of the TLB
+ * drops them too (xlate.c), and a change of tags or of the control bits
+ * their permissions encode resets the shadow.  A stale translation thus
+ * stays visible until software invalidates it, as on hardware.  Writes:
+ * a page is filled read-only until a write has set every dirty flag it
+ * needs (guest paging, SDM Vol. 3A 4.8; EPT, Vol. 3C 29.3.4).
  *
  * The engine's control registers therefore differ from the program's:
  * CR0.PG and CR0.WP are always 1 (WP so that every write the shadow
@@ -47,7 +49,6 @@
 
 #include "machine.h"
 #include "x86.h"
-#include "../ept/paging.h"
 
 /* Unicorn's CPU model has a 40-bit physical-address width: the engine
  * treats higher table addresses as reserved bits, so the shadow tables
@@ -108,6 +109,10 @@ int vx_mmu_init(vmxsim *m)
     }
     u->used = 1; /* page 0 is the root */
     u->format = -1;
+    if (vx_tlb_init(&u->tlb) < 0) {
+        vx_set_error(m, "out of memory for the TLB");
+        return -1;
+    }
     return 0;
 }
 
@@ -119,6 +124,7 @@ void vx_mmu_fini(vmxsim *m)
         free(u->win[i].backing);
     }
     free(u->win);
+    vx_tlb_fini(&u->tlb);
     if (u->shadow) munmap(u->shadow, SHADOW_BYTES);
     if (m->ram) munmap(m->ram, m->mem_size);
     if (u->memfd > 0) close(u->memfd);
@@ -270,69 +276,70 @@ static int window_back(vmxsim *m, uint64_t la, uint64_t pa, uint64_t size)
     return 0;
 }
 
-/* ---- translation ---- */
+/* ---- shadow permissions ---- */
 
-static uint64_t pm_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
-static uint32_t pm_read32(void *c, uint64_t pa) { return vx_phys_read32(c, pa); }
-static void pm_write64(void *c, uint64_t pa, uint64_t v) { vx_phys_write64(c, pa, v); }
-static void pm_write32(void *c, uint64_t pa, uint32_t v) { vx_phys_write32(c, pa, v); }
-static void no_write64(void *c, uint64_t pa, uint64_t v) { (void)c; (void)pa; (void)v; }
-static void no_write32(void *c, uint64_t pa, uint32_t v) { (void)c; (void)pa; (void)v; }
-
-static vx_paging current_paging(vmxsim *m)
+/* The bits of the processor state that the shadow's permissions encode:
+ * a shadow built under other values is reset. */
+static uint64_t shadow_key(vmxsim *m)
 {
-    vx_paging pg = {
-        .cr0 = m->arch_cr0, .cr3 = m->arch_cr3, .cr4 = m->arch_cr4,
-        .efer = m->arch_efer, .maxphyaddr = m->prof.maxphyaddr,
-    };
-    return pg;
+    return (m->arch_cr0 & (CR0_PG | CR0_WP)) |
+           (m->arch_cr4 & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PGE | CR4_LA57)) |
+           ((m->arch_efer & (EFER_LMA | EFER_NXE)) << 32) |
+           ((uint64_t)(m->vmx_nonroot && m->xl_ept.mbec) << 40) |
+           ((uint64_t)(m->vmx_nonroot && m->xl_ept.enabled) << 41);
 }
 
-/* Translate la for access (VX_PF_* bits): 0 and *pa, or -1 and *pfec.
- * Sets accessed and dirty flags unless peek. */
-static int translate(vmxsim *m, uint64_t la, unsigned access, int peek, uint64_t *pa,
-                     uint32_t *pfec)
+static int same_tag(const vx_tlb_tag *a, const vx_tlb_tag *b)
 {
-    vx_paging pg = current_paging(m);
-    vx_physmem mem = {pm_read64, pm_read32, peek ? no_write64 : pm_write64,
-                      peek ? no_write32 : pm_write32, m};
-    return vx_paging_walk(&pg, &mem, la, access, pa, pfec);
+    return a->vpid == b->vpid && a->pcid == b->pcid && a->ept == b->ept && a->eptrta == b->eptrta;
 }
 
-/* What the shadow entry for a translation allows: each permission is
- * found by asking the walker (without side effects) whether that access
- * would be allowed. */
-static uint64_t shadow_perms(vmxsim *m, uint64_t la, unsigned access)
+/* The shadow entry for a translation: its rights as the engine, which
+ * runs with CR0.WP = 1 and the program's SMEP/SMAP, must enforce them.
+ * 0 with the run ended where the engine cannot be made to. */
+static uint64_t shadow_perms(vmxsim *m, uint64_t la, unsigned access, const vx_xlate *x)
 {
-    uint64_t pa;
-    uint32_t pfec;
-    uint64_t e = SH_P | SH_A | SH_D;
-    unsigned user = access & VX_PF_U;
     int paging = (m->arch_cr0 & CR0_PG) != 0;
-    /* Written pages only: the first write walks again (dirty flag). */
-    if ((access & VX_PF_W) && translate(m, la, VX_PF_W | user, 1, &pa, &pfec) == 0) {
-        e |= SH_RW;
-        /* CR0.WP = 0 lets supervisor code write read-only pages that the
-         * shadow (with the engine's WP = 1) keeps read-only for user
-         * code too: allowed only where user code cannot reach the page. */
-        if (!user && paging && !(m->arch_cr0 & CR0_WP) &&
-            translate(m, la, VX_PF_W | VX_PF_U, 1, &pa, &pfec) < 0 &&
-            translate(m, la, VX_PF_U, 1, &pa, &pfec) == 0) {
+    int us = paging ? x->g_us : 1;
+    uint64_t e = SH_P | SH_A | SH_D | (us ? SH_US : 0);
+    /* Writable only once every dirty flag is set, and where EPT allows. */
+    if (x->dirty && x->e_w) {
+        if (!paging || x->g_rw) {
+            e |= SH_RW;
+        } else if (!(m->arch_cr0 & CR0_WP) && !us) {
+            /* CR0.WP = 0: supervisor code writes read-only supervisor
+             * pages, which user code cannot reach anyway. */
+            e |= SH_RW;
+        } else if (!(m->arch_cr0 & CR0_WP) && !(access & VX_ACC_U) && (access & VX_ACC_W)) {
             vx_not_modelled(m, "a supervisor write with CR0.WP = 0 to read-only user page 0x%llx",
                             (unsigned long long)la);
             return 0;
         }
     }
-    if (!paging || translate(m, la, VX_PF_U, 1, &pa, &pfec) == 0) e |= SH_US;
-    if (translate(m, la, VX_PF_I | (e & SH_US ? VX_PF_U : 0), 1, &pa, &pfec) < 0 &&
-        translate(m, la, VX_PF_I, 1, &pa, &pfec) < 0)
-        e |= SH_XD;
+    int x_ok = (m->vmx_nonroot && m->xl_ept.mbec && us) ? x->e_xu : x->e_x;
+    if (x->g_xd || !x_ok) e |= SH_XD;
+    /* An execute-only EPT page: the engine's page tables cannot make a
+     * page executable without making it readable. */
+    if (!x->e_r && (access & VX_ACC_I)) {
+        vx_not_modelled(m, "executing from an execute-only EPT page (linear 0x%llx): the engine "
+                           "cannot run code from a page it may not read",
+                        (unsigned long long)la);
+        return 0;
+    }
     return e;
 }
 
 static void take_flush(vmxsim *m)
 {
     vx_mmu *u = &m->mmu;
+    vx_tlb_tag tag = vx_xl_tag(m);
+    uint64_t key = shadow_key(m);
+    if (!u->shadow_valid || !same_tag(&tag, &u->shadow_tag) || key != u->shadow_key) {
+        u->flush_all = 1;
+        u->shadow_tag = tag;
+        u->shadow_key = key;
+        u->shadow_valid = 1;
+    }
     if (u->format != vx_in_long_mode(m) || u->flush_all) {
         shadow_reset(m);
         u->flush_all = u->flush_nonglobal = 0;
@@ -386,28 +393,43 @@ void vx_mmu_invalidate_page(vmxsim *m, uint64_t la)
 }
 
 /* Fill the translation of la for access, after a fault of the engine.
- * Returns VX_MMU_FILLED, or VX_MMU_FAULT with *pfec, or VX_MMU_ENDED. */
-int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, uint32_t *pfec)
+ * Returns VX_MMU_FILLED, VX_MMU_FAULT with *x (a #PF or an EPT-induced
+ * VM exit to deliver), or VX_MMU_ENDED. */
+int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
 {
     take_flush(m);
-    uint64_t page = la & ~0xFFFull, pa;
-    if (translate(m, page | (la & 0xFFF), access, 0, &pa, pfec) < 0) return VX_MMU_FAULT;
-    pa &= ~0xFFFull;
+    if (vx_mmu_translate(m, la, access, x) != VX_XL_OK) return VX_MMU_FAULT;
+    uint64_t size = 4096, page = la & ~0xFFFull, pa = x->hpa & ~0xFFFull;
+    /* A translation of 2 MiB or more fills a 2-MiB shadow entry at once
+     * (one system call, one engine TLB entry) when its host-physical
+     * block lies in RAM. */
+    if (x->page_shift >= 21) {
+        uint64_t big = x->hpa & ~0x1FFFFFull;
+        if (big + (2ull << 20) <= m->mem_size) {
+            size = 2ull << 20;
+            page = la & ~0x1FFFFFull;
+            pa = big;
+        }
+    }
     if (pa >= m->mem_size) {
-        vx_not_modelled(m, "%s guest-physical 0x%llx (linear 0x%llx) outside RAM by an instruction",
-                        (access & VX_PF_I) ? "executing at" : "accessing",
-                        (unsigned long long)pa, (unsigned long long)la);
+        vx_not_modelled(m, "%s host-physical 0x%llx (linear 0x%llx) outside RAM by an instruction",
+                        (access & VX_ACC_I) ? "executing at" : "accessing",
+                        (unsigned long long)x->hpa, (unsigned long long)la);
         return VX_MMU_ENDED;
     }
-    uint64_t e = shadow_perms(m, la, access);
-    if (m->end != VMXSIM_END_NONE || window_back(m, page, pa, 4096) < 0) return VX_MMU_ENDED;
-    uint64_t *slot = shadow_slot(m, page, 1, 1);
+    uint64_t e = shadow_perms(m, la, access, x);
+    if (m->end != VMXSIM_END_NONE || window_back(m, page, pa, size) < 0) return VX_MMU_ENDED;
+    int level = size == 4096 ? 1 : 2;
+    uint64_t *slot = shadow_slot(m, page, level, 1);
     if (!slot) {
         /* Shadow tables full: start again with none. */
         shadow_reset(m);
-        slot = shadow_slot(m, page, 1, 1);
+        slot = shadow_slot(m, page, level, 1);
         if (!slot) return VX_MMU_ENDED;
     }
+    if (level == 2) e |= SH_PS;
+    if (x->g_global) e |= SH_G;
+    if (x->g_global) m->mmu.nglobal++;
     *slot = e;
     m->mmu.fills++;
     return VX_MMU_FILLED;
@@ -441,12 +463,11 @@ size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len)
         size_t chunk = 4096 - (la & 0xFFF);
         if (chunk > len) chunk = len;
         const uint8_t *h = vx_mmu_host(m, la);
-        uint64_t pa;
-        uint32_t pfec;
+        vx_xlate x;
         if (h) memcpy(buf, h, chunk);
-        else if (translate(m, la, 0, 1, &pa, &pfec) == 0 && pa < m->mem_size &&
-                 chunk <= m->mem_size - pa)
-            memcpy(buf, m->ram + pa, chunk);
+        else if (vx_mmu_walk(m, la, VX_ACC_PEEK, &x, NULL) == VX_XL_OK && x.hpa < m->mem_size &&
+                 chunk <= m->mem_size - x.hpa)
+            memcpy(buf, m->ram + x.hpa, chunk);
         else {
             memset(buf, 0xFF, chunk);
             gap = 1;

@@ -12,10 +12,9 @@
  * (VM exit before the CPL check).
  */
 #include "machine.h"
-#include "../ept/ept.h"
+#include "../vmcs/entry_checks.h"
 #include "../vmcs/controls.h"
 
-static uint64_t phys_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
 
 static uint64_t get(vx_vmcs *v, uint32_t enc) { return vx_vmcs_get(v, enc); }
 
@@ -656,6 +655,37 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
 
+/* EPT-induced VM exits (29.3.3): the guest-physical address, the
+ * guest-linear address where bit 7 of the qualification says it is
+ * valid, the faulting instruction's RIP (it did not complete).  The
+ * VM-exit instruction length, which the SDM leaves undefined here, is the
+ * length of the instruction when it can be decoded (recent Intel cores
+ * write it, and VMMs that emulate MMIO read it; docs/vmx-choices.md). */
+int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip,
+                        const uint32_t *idt_info, uint32_t idt_err)
+{
+    vx_exit x = {0};
+    int violation = xl->status == VX_XL_EPT_VIOLATION;
+    x.reason = violation ? VX_EXIT_EPT_VIOLATION : VX_EXIT_EPT_MISCONFIG;
+    x.qual = violation ? xl->qual : 0;
+    x.guest_phys = xl->gpa;
+    if (violation && (xl->qual & VX_EPTQ_GLA_VALID))
+        x.guest_linear = vx_code_mode(m) == 64 ? la : la & 0xFFFFFFFFull;
+    x.guest_rip = rip;
+    if (idt_info) {
+        x.idt_info = *idt_info;
+        x.idt_err = idt_err;
+    } else {
+        uint8_t code[15];
+        vx_insn in;
+        int mode = vx_code_mode(m);
+        uint64_t lip = mode == 64 ? rip : (rip + vx_cs_base(m)) & 0xFFFFFFFFull;
+        size_t n = vx_mmu_peek(m, lip, code, sizeof code);
+        if (n && vx_decode(m->dec, mode, code, n, lip, &in) == 0) x.insn_len = in.len;
+    }
+    return vx_vmexit(m, &x) < 0 ? -1 : 1;
+}
+
 /* A triple fault in the guest is a VM exit (26.2). */
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
 {
@@ -745,19 +775,10 @@ vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in)
     uint64_t idx = vx_gpr(m, 1) & 0xFFFFFFFF;
     if (idx >= 512) return exit_for(m, in, &x);
     uint64_t eptp = vx_phys_read64(m, get(v, VX_ENC_eptp_list_address) + 8 * idx);
-    uint64_t cap = 0;
-    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_EPT_VPID_CAP, &cap);
-    unsigned mt = eptp & 7, walk = (eptp >> 3) & 7;
-    if (!((mt == 0 && (cap >> 8 & 1)) || (mt == 6 && (cap >> 14 & 1))) || walk != 3 ||
-        ((eptp >> 6 & 1) && !(cap >> 21 & 1)) || (eptp & 0xF80) || (eptp >> m->prof.maxphyaddr))
-        return exit_for(m, in, &x);
-    vx_physmem mem = {.read64 = phys_read64, .ctx = m};
-    uint64_t where;
-    if ((eptp & (1u << 6)) || vx_ept_identity(&mem, eptp, m->mem_size, m->prof.maxphyaddr, &where) < 0) {
-        vx_not_modelled(m, "EPTP switching to an EPT that is not a one-to-one map of memory "
-                           "(two-level translation is issue 4)");
-        return VX_STOP;
-    }
+    if (vx_eptp_check(&m->prof, eptp) >= 0) return exit_for(m, in, &x);
+    /* The new EPTP takes effect for the next access; translations cached
+     * under the old one stay tagged with it (29.4.1). */
+    vx_xl_set_eptp(m, eptp);
     vx_vmcs_put(v, VX_ENC_ept_pointer, eptp);
     return VX_NEXT;
 }

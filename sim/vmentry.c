@@ -60,30 +60,10 @@ static void explain(vmxsim *m, const vx_entry_failure *f)
     }
 }
 
-static uint64_t phys_read64(void *c, uint64_t pa) { return vx_phys_read64(c, pa); }
-
-/* EPT is modelled only as an identity map of RAM until two-level
- * translation (issue 4): an EPT that maps RAM one to one with full
- * access, without accessed/dirty flags (which the processor would
- * write), gives the guest exactly what it would see. */
-static const char *ept_unmodelled(vmxsim *m, vx_vmcs *v, char *buf, size_t len)
-{
-    uint64_t eptp = get(v, VX_ENC_ept_pointer), where;
-    vx_physmem mem = {.read64 = phys_read64, .ctx = m};
-    if (eptp & (1u << 6)) return "EPT accessed and dirty flags";
-    if (vx_ept_identity(&mem, eptp, m->mem_size, m->prof.maxphyaddr, &where) < 0) {
-        snprintf(buf, len, "an EPT that does not map guest-physical 0x%llx to itself with "
-                           "read, write and execute access (two-level translation is issue 4)",
-                 (unsigned long long)where);
-        return buf;
-    }
-    return NULL;
-}
-
 /* Controls and guest states whose effects the model does not implement
  * yet: entering with them would run the guest wrongly, so VM entry says
  * so instead.  NULL when everything enabled is modelled. */
-static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t len)
+static const char *unmodelled_feature(vx_vmcs *v)
 {
     uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
@@ -101,7 +81,6 @@ static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t l
         {2, VX_PROC2_SHADOW_VMCS, "VMCS shadowing"},
         {2, VX_PROC2_PML, "page-modification logging"},
         {2, VX_PROC2_EPT_VE, "EPT-violation #VE"},
-        {2, VX_PROC2_MBEC, "mode-based execute control for EPT"},
         {2, VX_PROC2_SPP, "sub-page write permissions"},
         {2, VX_PROC2_PT_CONCEAL, "Intel PT controls"},
         {3, VX_ENTRY_CTL_LOAD_PERF_GLOBAL, "loading IA32_PERF_GLOBAL_CTRL (no PMU is modelled)"},
@@ -126,10 +105,6 @@ static const char *unmodelled_feature(vmxsim *m, vx_vmcs *v, char *buf, size_t l
         uint32_t ctl = table[i].which == 0 ? pin : table[i].which == 1 ? proc
                      : table[i].which == 2 ? proc2 : table[i].which == 3 ? entc : exitc;
         if (ctl & table[i].bit) return table[i].what;
-    }
-    if (proc2 & VX_PROC2_EPT) {
-        const char *e = ept_unmodelled(m, v, buf, len);
-        if (e) return e;
     }
     if (get(v, VX_ENC_guest_pending_dbg_exceptions))
         return "pending debug exceptions on VM entry";
@@ -179,7 +154,7 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
     /* 64-bit FS and GS bases live in the MSRs the engine uses. */
     vx_msr_set(m, VX_MSR_FS_BASE, s[VX_SEG_FS].base);
     vx_msr_set(m, VX_MSR_GS_BASE, s[VX_SEG_GS].base);
-    memcpy(m->guest_pdpte, pdpte, sizeof m->guest_pdpte);
+    memcpy(m->pdpte, pdpte, sizeof m->pdpte);
     m->guest_activity = (uint32_t)get(v, VX_ENC_guest_activity_state);
     m->guest_interruptibility = (uint32_t)get(v, VX_ENC_guest_interruptibility_info);
     return 0;
@@ -373,8 +348,7 @@ void vx_vmentry_perform(vmxsim *m)
         entry_failure(m, VX_EXIT_INVALID_STATE, f.qualification);
         return;
     }
-    char why[200];
-    const char *missing = unmodelled_feature(m, v, why, sizeof why);
+    const char *missing = unmodelled_feature(v);
     if (missing) {
         vx_not_modelled(m, "VM entry with %s", missing);
         return;
@@ -396,9 +370,13 @@ void vx_vmentry_perform(vmxsim *m)
     if (!resume) v->launched = 1;
     m->entries++;
     trace_entry(m, v, resume);
-    /* The model's TLB holds one context: VM entry drops it (with VPID
-     * off the SDM requires this, 29.4.3.3; with VPID on a processor may). */
-    vx_mmu_invalidate_all(m);
+    /* The guest's EPT and VPID tag its translations from now on; without
+     * VPIDs, VM entry invalidates the linear and combined mappings of
+     * VPID 0, global ones too (29.4.3.1).  Guest-physical mappings stay. */
+    vx_xl_enter_guest(m);
+    if (!m->xl_vpid) vx_mmu_inv_vpid(m, 0, 0);
+    /* Blocks were decoded for root operation (run.c owns some
+     * instructions only in non-root): decode them again. */
     vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);

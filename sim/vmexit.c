@@ -288,7 +288,12 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
         }
     }
     trace_exit(m, x, v);
+    /* Without VPIDs, VM exit invalidates the linear and combined mappings
+     * of VPID 0 (29.4.3.1); the host's translations are untagged. */
+    int vpid_on = m->xl_vpid != 0;
+    vx_xl_leave_guest(m);
     m->vmx_nonroot = 0;
+    if (!vpid_on) vx_mmu_inv_vpid(m, 0, 0);
     m->mtf_armed = 0;
     m->window_wait = 0;
     m->timer_armed = 0;
@@ -301,7 +306,6 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
         vmx_abort(m, v, VX_ABORT_LOAD_HOST_MSR);
         return -1;
     }
-    vx_mmu_invalidate_all(m); /* as at VM entry (vmentry.c) */
-    vx_flush_all(m);
+    vx_flush_all(m); /* blocks decoded for non-root operation (vmentry.c) */
     return 0;
 }

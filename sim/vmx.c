@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "machine.h"
+#include "../vmcs/entry_checks.h"
 
 
 
@@ -471,8 +472,9 @@ static vx_action vmcall(vmxsim *m, const vx_insn *in, vmx_ev *e)
 }
 
 /* INVEPT and INVVPID (31.3): the type comes from the register operand,
- * the 128-bit descriptor from memory.  The model has no TLB yet (issue
- * 4), so a successful invalidation has nothing to drop. */
+ * the 128-bit descriptor from memory; a valid operand invalidates the
+ * cached translations the type names (29.4.3.1), in the model's TLB and
+ * the engine's shadow of it (xlate.c). */
 static vx_action inv_ept_vpid(vmxsim *m, const vx_insn *in, vmx_ev *e, int vpid)
 {
     uint64_t sec = msr(m, VX_MSR_VMX_PROCBASED_CTLS2) >> 32, cap = msr(m, VX_MSR_VMX_EPT_VPID_CAP);
@@ -509,19 +511,20 @@ static vx_action inv_ept_vpid(vmxsim *m, const vx_insn *in, vmx_ev *e, int vpid)
         if ((desc[0] >> 16) || (type != 2 && id == 0) ||
             (type == 0 && (uint64_t)((int64_t)(desc[1] << 16) >> 16) != desc[1]))
             return vmfail(m, e, VX_VMERR_INVALID_INVEPT_INVVPID);
-    } else if (type == 1) {
-        /* Single-context: the EPTP must be valid as for VM entry (memory
-         * type UC or WB as supported, walk length 4 (or 5 if supported),
-         * A/D only if supported, reserved bits 11:7 and above MAXPHYADDR
-         * clear). */
-        uint64_t eptp = desc[0];
-        unsigned mt = eptp & 7, wl = (eptp >> 3) & 7;
-        int mt_ok = (mt == 0 && ((cap >> 8) & 1)) || (mt == 6 && ((cap >> 14) & 1));
-        int wl_ok = wl == 3 || (wl == 4 && ((cap >> 7) & 1));
-        int ad_ok = !((eptp >> 6) & 1) || ((cap >> 21) & 1);
-        if (!mt_ok || !wl_ok || !ad_ok || ((eptp >> 7) & 0x1F) ||
-            (eptp >> m->prof.maxphyaddr))
+        static const char *const scope[4] = {"address", "vpid", "all-vpids", "vpid-but-global"};
+        switch (type) {
+        case 0: vx_mmu_inv_page(m, (uint16_t)id, desc[1]); break;
+        case 1: vx_mmu_inv_vpid(m, (uint16_t)id, 0); break;
+        case 2: vx_mmu_inv_all_vpids(m); break;
+        case 3: vx_mmu_inv_vpid(m, (uint16_t)id, 1); break;
+        }
+        vx_xl_trace_invalidation(m, "invvpid", scope[type], type == 0 ? desc[1] : UINT64_MAX);
+    } else {
+        /* Single-context: the EPTP must be one VM entry accepts. */
+        if (type == 1 && vx_eptp_check(&m->prof, desc[0]) >= 0)
             return vmfail(m, e, VX_VMERR_INVALID_INVEPT_INVVPID);
+        vx_mmu_inv_ept(m, type == 1 ? desc[0] : UINT64_MAX);
+        vx_xl_trace_invalidation(m, "invept", type == 1 ? "ept" : "all", UINT64_MAX);
     }
     return vmsucceed(m, e);
 }

@@ -1,7 +1,7 @@
 /*
  * x86.h - architectural bit positions the model uses, one place each:
  * RFLAGS (SDM Vol. 1 3.4.3), CR0 and CR4 (Vol. 3A 2.5), IA32_EFER
- * (Vol. 3A 2.2.1).
+ * (Vol. 3A 2.2.1), paging-structure entries (Vol. 3A 4.3-4.5).
  */
 #ifndef VX_X86_H
 #define VX_X86_H
@@ -53,10 +53,24 @@
 #define CR4_SMAP (1ull << 21)
 #define CR4_PKE (1ull << 22)
 #define CR4_CET (1ull << 23)
+#define CR4_PKS (1ull << 24)
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+
+/* Paging-structure entries (Tables 4-4 to 4-20): the same bits in every
+ * mode; PTE_PS is PAT in a 4-KByte PTE; bits 62:59 hold the protection
+ * key of a 4- or 5-level leaf (4.6.2). */
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_XD (1ull << 63)
+#define PTE_PKEY_SHIFT 59
 
 #endif

@@ -60,11 +60,15 @@
 
 /* IA32_VMX_EPT_VPID_CAP (A.10); cap bit 23 also in VirtualBox
  * VMX_BF_EPT_VPID_CAP_SUPER_SHW_STACK. */
+#define VX_EPTCAP_XONLY_BIT  0      /* execute-only translations */
 #define VX_EPTCAP_WALK4_BIT  6
 #define VX_EPTCAP_WALK5_BIT  7
 #define VX_EPTCAP_UC_BIT     8
 #define VX_EPTCAP_WB_BIT     14
+#define VX_EPTCAP_2M_BIT     16     /* EPT PDEs may map 2-MByte pages */
+#define VX_EPTCAP_1G_BIT     17     /* EPT PDPTEs may map 1-GByte pages */
 #define VX_EPTCAP_AD_BIT     21
+#define VX_EPTCAP_ADVINFO_BIT 22    /* advanced VM-exit information for EPT violations */
 #define VX_EPTCAP_SSS_BIT    23
 
 /* EPT pointer (25.6.11). */

@@ -274,6 +274,27 @@ static uint64_t debugctl_valid(const vx_profile *p)
 
 /* ---- 27.2.1 Checks on VMX controls ------------------------------------- */
 
+/* The EPTP rules of 27.2.1.1, which INVEPT (single-context) and VMFUNC
+ * EPTP switching apply too (31.3 INVEPT, 26.5.6.3): the identifier of the
+ * first rule eptp breaks, or -1. */
+int vx_eptp_check(const vx_profile *p, uint64_t eptp)
+{
+    const uint64_t ec = cap(p, VX_MSR_VMX_EPT_VPID_CAP);
+    const unsigned mt = (unsigned)(eptp & VX_EPTP_MEMTYPE_MASK);
+    const unsigned walk = (unsigned)(eptp >> VX_EPTP_WALK_SHIFT) & 7;
+    if (!((mt == VX_MEMTYPE_UC && BIT(ec, VX_EPTCAP_UC_BIT)) ||
+          (mt == VX_MEMTYPE_WB && BIT(ec, VX_EPTCAP_WB_BIT))))
+        return VX_CHECK_ctl_eptp_memtype;
+    if (!((walk == 3 && BIT(ec, VX_EPTCAP_WALK4_BIT)) ||
+          (walk == 4 && BIT(ec, VX_EPTCAP_WALK5_BIT))))
+        return VX_CHECK_ctl_eptp_walk_length;
+    if ((eptp & VX_EPTP_AD) && !BIT(ec, VX_EPTCAP_AD_BIT)) return VX_CHECK_ctl_eptp_ad;
+    if ((eptp & VX_EPTP_SSS) && !BIT(ec, VX_EPTCAP_SSS_BIT)) return VX_CHECK_ctl_eptp_sss;
+    if ((eptp & VX_EPTP_RESERVED_LOW) || !pa_ok(eptp, p->maxphyaddr))
+        return VX_CHECK_ctl_eptp_reserved;
+    return -1;
+}
+
 /* An MSR area (27.2.1.2, 27.2.1.3): 16-byte aligned, start and last byte
  * within the physical-address width (the end is computed in 64 bits; the
  * start is below 2^52 once its own check passed, so nothing overflows). */
@@ -384,21 +405,8 @@ int vx_entry_check_controls(const vx_entry_env *e, vx_entry_failure *f)
     if ((proc2 & VX_PROC2_VPID) && G(virtual_processor_id) == 0)
         return FAIL1(ctl_vpid_zero, virtual_processor_id);
     if (proc2 & VX_PROC2_EPT) {
-        const uint64_t eptp = G(ept_pointer), ec = cap(p, VX_MSR_VMX_EPT_VPID_CAP);
-        const unsigned mt = (unsigned)(eptp & VX_EPTP_MEMTYPE_MASK);
-        const unsigned walk = (unsigned)(eptp >> VX_EPTP_WALK_SHIFT) & 7;
-        if (!((mt == VX_MEMTYPE_UC && BIT(ec, VX_EPTCAP_UC_BIT)) ||
-              (mt == VX_MEMTYPE_WB && BIT(ec, VX_EPTCAP_WB_BIT))))
-            return FAIL1(ctl_eptp_memtype, ept_pointer);
-        if (!((walk == 3 && BIT(ec, VX_EPTCAP_WALK4_BIT)) ||
-              (walk == 4 && BIT(ec, VX_EPTCAP_WALK5_BIT))))
-            return FAIL1(ctl_eptp_walk_length, ept_pointer);
-        if ((eptp & VX_EPTP_AD) && !BIT(ec, VX_EPTCAP_AD_BIT))
-            return FAIL1(ctl_eptp_ad, ept_pointer);
-        if ((eptp & VX_EPTP_SSS) && !BIT(ec, VX_EPTCAP_SSS_BIT))
-            return FAIL1(ctl_eptp_sss, ept_pointer);
-        if ((eptp & VX_EPTP_RESERVED_LOW) || !pa_ok(eptp, p->maxphyaddr))
-            return FAIL1(ctl_eptp_reserved, ept_pointer);
+        int bad = vx_eptp_check(p, G(ept_pointer));
+        if (bad >= 0) return fail_fields(c, bad, 1, VX_ENC_ept_pointer, 0, 0);
     }
     if (proc2 & VX_PROC2_PML) {
         if (!(proc2 & VX_PROC2_EPT))

@@ -76,6 +76,10 @@ typedef struct vx_entry_env {
 
 /* 27.2.1: the control fields.  0 pass; -1 fail with *f filled. */
 int vx_entry_check_controls(const vx_entry_env *e, vx_entry_failure *f);
+
+/* The EPTP rules of 27.2.1.1 (also INVEPT's and VMFUNC's): the
+ * identifier of the first rule eptp breaks, or -1. */
+int vx_eptp_check(const vx_profile *p, uint64_t eptp);
 /* 27.2.2-27.2.4: the host-state area and the address-space size.
  * Assumes the controls passed. */
 int vx_entry_check_host(const vx_entry_env *e, vx_entry_failure *f);

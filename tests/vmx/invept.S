@@ -82,11 +82,17 @@ main:
         orq $0x08, %rax
         movq %rax, desc(%rip)
         VMX_FAILVALID 28, invept desc(%rip), %rcx
-        /* Reserved bit 7 */
+        /* Reserved bits 11:8 */
+        movq %r12, %rax
+        orq $0x100, %rax
+        movq %rax, desc(%rip)
+        VMX_FAILVALID 28, invept desc(%rip), %rcx
+        /* Bit 7 (supervisor shadow-stack control): valid only with bit 23,
+         * as for VM entry (INVEPT applies the checks of 27.2.1.1). */
         movq %r12, %rax
         orq $0x80, %rax
         movq %rax, desc(%rip)
-        VMX_FAILVALID 28, invept desc(%rip), %rcx
+        TYPE_CASE 23, 1, invept desc(%rip), %rcx
         /* A bit beyond MAXPHYADDR */
         movq %r12, %rax
         movq maxphyaddr(%rip), %rdx

@@ -878,7 +878,9 @@ START_TEST(invept_invvpid)
         VALID("invept", 28), VALID("invept", 28), VALID("invept", 28),
         OK("invept"),                                 /* all-context */
         OK("invept"),                                 /* single-context, valid EPTP */
-        VALID("invept", 28), VALID("invept", 28), VALID("invept", 28), VALID("invept", 28),
+        VALID("invept", 28), VALID("invept", 28), VALID("invept", 28),
+        OK("invept"),                                 /* bit 7 with EPT cap bit 23 */
+        VALID("invept", 28),
         OK("invept"),                                 /* A/D flags */
         OK("vmclear"), INV("invvpid"), DO_VMPTRLD,
         VALID("invvpid", 28), VALID("invvpid", 28),

@@ -1,9 +1,10 @@
 /*
- * tlb.c - the instructions that invalidate translations (SDM Vol. 3A
- * 4.10.4.1, Vol. 2A INVLPG and INVPCID).  The model's TLB is its shadow
- * page tables (mmu.c); these remove what the SDM says they remove, never
- * less.  (MOV to CR0/CR3/CR4 invalidates in insn.c; VM entry and exit in
- * vmentry.c and vmexit.c.)
+ * invalidate.c - the instructions that invalidate cached translations
+ * (SDM Vol. 3A 4.10.4.1, Vol. 2A INVLPG and INVPCID), in the current VPID
+ * (Vol. 3C 29.4.3.1).  They remove at least what the SDM says, from the
+ * model's TLB and the engine's shadow of it (xlate.c).  (MOV to
+ * CR0/CR3/CR4 invalidates in insn.c, INVEPT and INVVPID in vmx.c, VM
+ * entry and exit in vmentry.c and vmexit.c.)
  */
 #include "machine.h"
 #include "x86.h"
@@ -22,7 +23,8 @@ static vx_action invlpg(vmxsim *m, const vx_insn *in)
         m->pend_vector = -1;
         return VX_NEXT;
     }
-    vx_mmu_invalidate_page(m, la);
+    vx_mmu_inv_page(m, vx_xl_tag(m).vpid, la);
+    vx_xl_trace_invalidation(m, "invlpg", "page", la);
     return VX_NEXT;
 }
 
@@ -46,19 +48,22 @@ static vx_action invpcid(vmxsim *m, const vx_insn *in)
     uint64_t pcid = desc[0] & 0xFFF;
     if (desc[0] >> 12) return vx_raise_gp0(m);
     int pcide = (vx_reg(m, UC_X86_REG_CR4) & CR4_PCIDE) != 0;
+    uint16_t vpid = vx_xl_tag(m).vpid;
+    static const char *const scope[4] = {"address", "pcid", "all", "all-but-global"};
     switch (type) {
     case 0:
         if ((uint64_t)((int64_t)(desc[1] << 16) >> 16) != desc[1] || (!pcide && pcid))
             return vx_raise_gp0(m);
-        vx_mmu_invalidate_page(m, desc[1]);
+        vx_mmu_inv_page(m, vpid, desc[1]);
         break;
     case 1:
         if (!pcide && pcid) return vx_raise_gp0(m);
-        vx_mmu_invalidate_nonglobal(m);
+        vx_mmu_inv_pcid(m, vpid, (uint16_t)pcid);
         break;
-    case 2: vx_mmu_invalidate_all(m); break;
-    case 3: vx_mmu_invalidate_nonglobal(m); break;
+    case 2: vx_mmu_inv_vpid(m, vpid, 0); break;
+    case 3: vx_mmu_inv_vpid(m, vpid, 1); break;
     }
+    vx_xl_trace_invalidation(m, "invpcid", scope[type], type == 0 ? desc[1] : UINT64_MAX);
     return VX_NEXT;
 }
 

@@ -1,0 +1,322 @@
+/*
+ * tlb.c - the model's cached translations (tlb.h): two hash tables, one
+ * of linear/combined mappings and one of guest-physical mappings, each
+ * of at most VX_TLB_CAPACITY entries.  Removed entries are marked dead
+ * and the table is rebuilt when they pile up; a full table empties
+ * itself (deterministically: the same program always empties it at the
+ * same point).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tlb.h"
+
+#define NBUCKETS (VX_TLB_CAPACITY * 2u)
+#define DEAD UINT32_MAX
+
+static const uint8_t shifts[] = {12, 21, 22, 30};
+
+static unsigned hash(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull + (a << 6));
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (unsigned)(h >> 40) & (NBUCKETS - 1);
+}
+
+int vx_tlb_init(vx_tlb *t)
+{
+    memset(t, 0, sizeof *t);
+    t->e = malloc(sizeof *t->e * VX_TLB_CAPACITY);
+    t->g = malloc(sizeof *t->g * VX_TLB_CAPACITY);
+    t->bucket = malloc(sizeof *t->bucket * NBUCKETS);
+    t->gbucket = malloc(sizeof *t->gbucket * NBUCKETS);
+    if (!t->e || !t->g || !t->bucket || !t->gbucket) {
+        vx_tlb_fini(t);
+        return -1;
+    }
+    memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
+    memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+    return 0;
+}
+
+void vx_tlb_fini(vx_tlb *t)
+{
+    free(t->e);
+    free(t->g);
+    free(t->bucket);
+    free(t->gbucket);
+    t->e = NULL;
+    t->g = NULL;
+    t->bucket = t->gbucket = NULL;
+}
+
+/* ---- contexts ---- */
+
+static int same_tag(const vx_tlb_tag *a, const vx_tlb_tag *b)
+{
+    return a->vpid == b->vpid && a->pcid == b->pcid && a->ept == b->ept &&
+           (!a->ept || a->eptrta == b->eptrta);
+}
+
+static void flush_everything(vx_tlb *t)
+{
+    t->n = 0;
+    t->ng = 0;
+    t->nctx = 0;
+    memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
+    memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+    t->flushes++;
+}
+
+/* The index of tag, created if create; -1 if absent. */
+static int ctx_index(vx_tlb *t, const vx_tlb_tag *tag, int create)
+{
+    for (unsigned i = 0; i < t->nctx; i++)
+        if (same_tag(&t->ctx[i], tag)) return (int)i;
+    if (!create) return -1;
+    if (t->nctx == VX_TLB_MAX_CTX) flush_everything(t);
+    t->ctx[t->nctx] = *tag;
+    if (!tag->ept) t->ctx[t->nctx].eptrta = 0;
+    return (int)t->nctx++;
+}
+
+/* ---- linear and combined mappings ---- */
+
+static vx_tlb_entry *find(vx_tlb *t, uint32_t ctx, uint64_t la)
+{
+    for (size_t s = 0; s < sizeof shifts; s++) {
+        uint64_t key = la >> shifts[s];
+        for (int32_t i = t->bucket[hash(ctx, key << 8 | shifts[s])]; i >= 0; i = t->e[i].next) {
+            vx_tlb_entry *e = &t->e[i];
+            if (e->ctx == ctx && e->shift == shifts[s] && (e->la >> e->shift) == key) return e;
+        }
+    }
+    return NULL;
+}
+
+vx_tlb_entry *vx_tlb_lookup(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la)
+{
+    vx_tlb_entry *e = NULL;
+    int c = ctx_index(t, tag, 0);
+    if (c >= 0) e = find(t, (uint32_t)c, la);
+    if (!e) {
+        vx_tlb_tag g = *tag;
+        g.pcid = VX_TLB_ANY_PCID;
+        c = ctx_index(t, &g, 0);
+        if (c >= 0) e = find(t, (uint32_t)c, la);
+    }
+    if (e) t->hits++;
+    else t->misses++;
+    return e;
+}
+
+void vx_tlb_remove(vx_tlb *t, vx_tlb_entry *e)
+{
+    (void)t;
+    e->ctx = DEAD;
+}
+
+/* Rebuild the chains keeping the entries keep() accepts. */
+static void rebuild(vx_tlb *t, int (*keep)(const vx_tlb *, const vx_tlb_entry *, const void *),
+                    const void *arg)
+{
+    unsigned j = 0;
+    memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
+    for (unsigned i = 0; i < t->n; i++) {
+        vx_tlb_entry e = t->e[i];
+        if (e.ctx == DEAD || (keep && !keep(t, &e, arg))) continue;
+        unsigned h = hash(e.ctx, (e.la >> e.shift) << 8 | e.shift);
+        e.next = t->bucket[h];
+        t->bucket[h] = (int32_t)j;
+        t->e[j++] = e;
+    }
+    t->n = j;
+}
+
+vx_tlb_entry *vx_tlb_insert(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la, const vx_xlate *x)
+{
+    vx_tlb_tag tg = *tag;
+    if (x->g_global) tg.pcid = VX_TLB_ANY_PCID;
+    int c = ctx_index(t, &tg, 1);
+    uint64_t mask = ~((1ull << x->page_shift) - 1);
+    vx_tlb_entry *e = find(t, (uint32_t)c, la);
+    if (e && e->shift == x->page_shift) {
+        e->ctx = DEAD; /* replaced below */
+    }
+    if (t->n == VX_TLB_CAPACITY) {
+        rebuild(t, NULL, NULL);
+        if (t->n == VX_TLB_CAPACITY) {
+            flush_everything(t);
+            c = ctx_index(t, &tg, 1);
+        }
+    }
+    int32_t i = (int32_t)t->n++;
+    e = &t->e[i];
+    e->la = la & mask;
+    e->gpa = x->gpa & mask;
+    e->hpa = x->hpa & mask;
+    e->ctx = (uint32_t)c;
+    e->shift = x->page_shift;
+    e->rw = x->g_rw;
+    e->us = x->g_us;
+    e->xd = x->g_xd;
+    e->global = x->g_global;
+    e->pkey = x->g_pkey;
+    e->er = x->e_r;
+    e->ew = x->e_w;
+    e->ex = x->e_x;
+    e->exu = x->e_xu;
+    e->memtype = x->e_memtype;
+    e->dirty = x->dirty;
+    unsigned h = hash((uint32_t)c, (e->la >> e->shift) << 8 | e->shift);
+    e->next = t->bucket[h];
+    t->bucket[h] = i;
+    return e;
+}
+
+/* ---- invalidation ---- */
+
+typedef struct sel {
+    uint16_t vpid, pcid;
+    uint64_t la, eptrta;
+    int keep_global;
+} sel;
+
+static int keep_not_page(const vx_tlb *t, const vx_tlb_entry *e, const void *a)
+{
+    const sel *s = a;
+    return t->ctx[e->ctx].vpid != s->vpid || (s->la >> e->shift) != (e->la >> e->shift);
+}
+
+static int keep_not_pcid(const vx_tlb *t, const vx_tlb_entry *e, const void *a)
+{
+    const sel *s = a;
+    const vx_tlb_tag *g = &t->ctx[e->ctx];
+    return g->vpid != s->vpid || g->pcid != s->pcid;
+}
+
+static int keep_not_vpid(const vx_tlb *t, const vx_tlb_entry *e, const void *a)
+{
+    const sel *s = a;
+    return t->ctx[e->ctx].vpid != s->vpid || (s->keep_global && e->global);
+}
+
+static int keep_vpid0(const vx_tlb *t, const vx_tlb_entry *e, const void *a)
+{
+    (void)a;
+    return t->ctx[e->ctx].vpid == 0;
+}
+
+static int keep_not_ept(const vx_tlb *t, const vx_tlb_entry *e, const void *a)
+{
+    const sel *s = a;
+    const vx_tlb_tag *g = &t->ctx[e->ctx];
+    return !g->ept || (s->eptrta != UINT64_MAX && g->eptrta != s->eptrta);
+}
+
+void vx_tlb_flush_page(vx_tlb *t, uint16_t vpid, uint64_t la)
+{
+    sel s = {.vpid = vpid, .la = la};
+    rebuild(t, keep_not_page, &s);
+}
+
+void vx_tlb_flush_pcid(vx_tlb *t, uint16_t vpid, uint16_t pcid)
+{
+    /* Globals live under VX_TLB_ANY_PCID and survive. */
+    sel s = {.vpid = vpid, .pcid = pcid};
+    rebuild(t, keep_not_pcid, &s);
+}
+
+void vx_tlb_flush_vpid(vx_tlb *t, uint16_t vpid, int keep_global)
+{
+    sel s = {.vpid = vpid, .keep_global = keep_global};
+    rebuild(t, keep_not_vpid, &s);
+}
+
+void vx_tlb_flush_all_vpids(vx_tlb *t)
+{
+    rebuild(t, keep_vpid0, NULL);
+}
+
+/* ---- guest-physical mappings ---- */
+
+static void grebuild(vx_tlb *t, uint64_t eptrta)
+{
+    unsigned j = 0;
+    memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+    for (unsigned i = 0; i < t->ng; i++) {
+        vx_gpa_entry g = t->g[i];
+        if (g.eptrta == UINT64_MAX || eptrta == UINT64_MAX || g.eptrta == eptrta) continue;
+        unsigned h = hash(g.eptrta, (g.gpa >> g.x.shift) << 8 | g.x.shift);
+        g.next = t->gbucket[h];
+        t->gbucket[h] = (int32_t)j;
+        t->g[j++] = g;
+    }
+    t->ng = j;
+}
+
+void vx_tlb_flush_ept(vx_tlb *t, uint64_t eptrta)
+{
+    sel s = {.eptrta = eptrta};
+    rebuild(t, keep_not_ept, &s);
+    grebuild(t, eptrta);
+}
+
+static int gpa_lookup(void *ctx, uint64_t gpa, vx_ept_xl *x)
+{
+    vx_gpa_view *v = ctx;
+    vx_tlb *t = v->t;
+    for (size_t s = 0; s < sizeof shifts; s++) {
+        if (shifts[s] == 22) continue; /* EPT has no 4-MByte pages */
+        uint64_t key = gpa >> shifts[s];
+        for (int32_t i = t->gbucket[hash(v->eptrta, key << 8 | shifts[s])]; i >= 0; i = t->g[i].next) {
+            vx_gpa_entry *g = &t->g[i];
+            if (g->eptrta == v->eptrta && g->x.shift == shifts[s] && (g->gpa >> g->x.shift) == key) {
+                *x = g->x;
+                t->gpa_hits++;
+                return 1;
+            }
+        }
+    }
+    t->gpa_misses++;
+    return 0;
+}
+
+static void gpa_insert(void *ctx, uint64_t gpa, const vx_ept_xl *x)
+{
+    vx_gpa_view *v = ctx;
+    vx_tlb *t = v->t;
+    uint64_t mask = ~((1ull << x->shift) - 1);
+    /* Replace an older mapping of the same page (a write walk that set
+     * the dirty flag, a re-walk after a denied access). */
+    for (int32_t i = t->gbucket[hash(v->eptrta, (gpa >> x->shift) << 8 | x->shift)]; i >= 0;
+         i = t->g[i].next) {
+        vx_gpa_entry *g = &t->g[i];
+        if (g->eptrta == v->eptrta && g->x.shift == x->shift && g->gpa == (gpa & mask)) {
+            g->x = *x;
+            g->x.hpa &= mask;
+            return;
+        }
+    }
+    if (t->ng == VX_TLB_CAPACITY) {
+        t->ng = 0;
+        memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+        t->flushes++;
+    }
+    int32_t i = (int32_t)t->ng++;
+    vx_gpa_entry *g = &t->g[i];
+    g->gpa = gpa & mask;
+    g->eptrta = v->eptrta;
+    g->x = *x;
+    g->x.hpa &= mask;
+    unsigned h = hash(v->eptrta, (g->gpa >> g->x.shift) << 8 | g->x.shift);
+    g->next = t->gbucket[h];
+    t->gbucket[h] = i;
+}
+
+vx_gpa_cache vx_tlb_gpa_cache(vx_gpa_view *view)
+{
+    vx_gpa_cache c = {gpa_lookup, gpa_insert, view};
+    return c;
+}
