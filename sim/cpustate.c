@@ -307,14 +307,3 @@ int vx_set_efer(vmxsim *m, uint64_t efer)
     return load_state(m, NULL, 0, &efer);
 }
 
-/* Unicorn 2.0.1 has no TLB-flush call, and a control register written
- * through its API does not flush its TLB; mapping a memory region
- * flushes the whole TLB (softmmu/memory.c, memory_map), so map and unmap
- * one page above the physical-address space the model maps (RAM, then
- * the all-ones region up to MAXPHYADDR). */
-void vx_flush_engine_tlb(vmxsim *m)
-{
-    uint64_t hole = 1ull << m->prof.maxphyaddr;
-    if (uc_mem_map(m->uc, hole, 4096, UC_PROT_NONE) == UC_ERR_OK)
-        uc_mem_unmap(m->uc, hole, 4096);
-}

@@ -250,6 +250,7 @@ struct vmxsim {
     uint64_t outside_reads, outside_writes;
     int old_exception_off; /* Unicorn context offset of env->old_exception */
     int error_code_off;    /* Unicorn context offset of env->error_code */
+    void *engine_cpu;      /* the engine's CPUState, if found (engine_tlb.c) */
     uc_context *ctx;
 
     /* loaded images, for the start event: array of
@@ -360,8 +361,13 @@ uint64_t vx_cs_base(vmxsim *m);
 /* Write EFER whole, LMA included (WRMSR cannot change LMA; MOV to CR0
  * and VM transitions do), and recompute the mode. */
 int vx_set_efer(vmxsim *m, uint64_t efer);
-/* Drop the engine's TLB (after CR0/CR3/CR4 changes, VM transitions). */
+/* engine_tlb.c: drop the engine's TLB, whole or one page (after CR0/CR3/
+ * CR4 changes, shadow changes, VM transitions); vx_engine_probe_tlb
+ * finds the fast way, or leaves the slow one. */
+void vx_engine_probe_tlb(vmxsim *m);
 void vx_flush_engine_tlb(vmxsim *m);
+void vx_flush_engine_tlb_page(vmxsim *m, uint64_t la);
+int vx_engine_tlb_direct(const vmxsim *m);
 
 /* ---- linear.c: linear addresses of the running program ---- */
 /* Translate a linear address for an access of the model's own (SDM Vol.

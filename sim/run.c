@@ -537,6 +537,7 @@ int vx_run_init(vmxsim *m)
         return -1;
     }
     if (vx_engine_probe(m) < 0) return -1;
+    vx_engine_probe_tlb(m);
     /* Exits mode, with no exit until the instruction budget needs one.
      * Unicorn's `until` argument is not used: at the end of every
      * uc_emu_start Unicorn invalidates the translation at until - 1, and
