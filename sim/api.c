@@ -217,8 +217,8 @@ int vmxsim_mem_write(vmxsim *m, uint64_t pa, const void *buf, size_t len)
         vx_set_error(m, "physical range 0x%" PRIx64 "+0x%zx is outside RAM", pa, len);
         return -1;
     }
+    vx_mmu_ram_written(m, pa, len);
     memcpy(m->ram + pa, buf, len);
-    vx_flush_code(m, pa, pa + len);
     return 0;
 }
 

@@ -127,6 +127,15 @@ static int has_error_code(int v)
 
 void vx_engine_exception(vmxsim *m, int vector)
 {
+    /* Taken now, inside the hook: what the engine reports goes stale once
+     * it stops (an exit address makes Unicorn translate code after the
+     * run, which can fault again and rewrite both). */
+    uint64_t cr2 = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR2, &cr2);
+    m->pend_engine_cr2 = cr2;
+    m->pend_engine_err = 0;
+    if (!uc_context_save(m->uc, m->ctx))
+        m->pend_engine_err = (uint32_t)ctx_int(m->ctx, m->error_code_off);
     m->pend_vector = vector;
     m->pend_has_err = has_error_code(vector);
     m->pend_err = 0;

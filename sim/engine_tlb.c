@@ -70,6 +70,33 @@ static int read_maps(range *r, int max)
     return n;
 }
 
+/* The search reads memory that is not ours to read in C's terms (other
+ * allocations, their padding): under AddressSanitizer it must not be
+ * instrumented, and it uses its own loads rather than memmem/memcpy. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define NO_ASAN
+#endif
+
+NO_ASAN static uintptr_t load_word(uintptr_t a)
+{
+    return *(const volatile uintptr_t *)a;
+}
+
+/* The first place at or after p (below end, 8-aligned) where the 8
+ * words of pat are, or 0. */
+NO_ASAN static uintptr_t find_words(uintptr_t p, uintptr_t end, const uint64_t *pat, int n)
+{
+    for (p = (p + 7) & ~(uintptr_t)7; p + 8 * (uintptr_t)n <= end; p += 8) {
+        if (load_word(p) != pat[0]) continue;
+        int i = 1;
+        while (i < n && load_word(p + 8 * (uintptr_t)i) == pat[i]) i++;
+        if (i == n) return p;
+    }
+    return 0;
+}
+
 static int readable(const range *r, int n, uintptr_t a, size_t len)
 {
     for (int i = 0; i < n; i++)
@@ -110,7 +137,7 @@ static int write_faults(uc_engine *uc, uint8_t *mem, void (*flush)(void *))
 
 static void *scratch_cpu(uc_engine *uc)
 {
-    return ((void **)uc)[layout.uc_word];
+    return (void *)load_word((uintptr_t)(void *)uc + 8 * (uintptr_t)layout.uc_word);
 }
 
 static void flush_via_layout(void *uc)
@@ -172,12 +199,12 @@ static void find_layout(void)
     int hits = 0;
     for (int i = 0; i < n; i++) {
         if (maps[i].hi - maps[i].lo > (64u << 20)) continue; /* RAM, code buffers */
-        const uint8_t *p = (const uint8_t *)maps[i].lo, *end = (const uint8_t *)maps[i].hi;
-        while (p < end) {
-            const uint8_t *q = memmem(p, (size_t)(end - p), magic, 64);
+        uintptr_t p = maps[i].lo;
+        while (p < maps[i].hi) {
+            uintptr_t q = find_words(p, maps[i].hi, magic, 8);
             if (!q) break;
-            if ((const void *)q != (const void *)magic) {
-                env = (uintptr_t)q;
+            if (q != (uintptr_t)magic) {
+                env = q;
                 hits++;
             }
             p = q + 8;
@@ -185,14 +212,13 @@ static void find_layout(void)
     }
     free(magic);
     if (hits != 1) goto out;
-    const uintptr_t *u = (const uintptr_t *)(void *)uc;
+    uintptr_t u = (uintptr_t)(void *)uc;
     int found = 0;
-    for (int i = 0; i < 512 && readable(maps, n, (uintptr_t)(u + i), 8); i++) {
-        uintptr_t p = u[i];
+    for (int i = 0; i < 512 && readable(maps, n, u + 8 * (uintptr_t)i, 8); i++) {
+        uintptr_t p = load_word(u + 8 * (uintptr_t)i);
         if (p >= env || env - p > (1u << 20) || !readable(maps, n, p, 4096)) continue;
         for (size_t k = 0; k < 4096; k += 8) {
-            uintptr_t w;
-            memcpy(&w, (const void *)(p + k), sizeof w);
+            uintptr_t w = load_word(p + k);
             if (w == env) {
                 if (found++ == 0) {
                     layout.uc_word = i;
@@ -224,14 +250,16 @@ void vx_engine_probe_tlb(vmxsim *m)
     range *maps = calloc(4096, sizeof *maps);
     if (!maps) return;
     int n = read_maps(maps, 4096);
-    uintptr_t p = ((const uintptr_t *)(void *)m->uc)[layout.uc_word];
-    uintptr_t env = p + layout.env_delta, w = 0;
-    if (readable(maps, n, p, layout.env_delta + 64)) {
-        memcpy(&w, (const void *)(p + layout.envptr_off), sizeof w);
-        uint64_t rax = 0, got;
-        uc_reg_read(m->uc, UC_X86_REG_RAX, &rax);
-        memcpy(&got, (const void *)env, sizeof got);
-        if (w == env && got == rax) m->engine_cpu = (void *)p;
+    uintptr_t up = (uintptr_t)(void *)m->uc + 8 * (uintptr_t)layout.uc_word;
+    if (readable(maps, n, up, 8)) {
+        uintptr_t p = load_word(up);
+        uintptr_t env = p + layout.env_delta;
+        if (readable(maps, n, p, layout.env_delta + 64)) {
+            uint64_t rax = 0;
+            uc_reg_read(m->uc, UC_X86_REG_RAX, &rax);
+            if (load_word(p + layout.envptr_off) == env && load_word(env) == rax)
+                m->engine_cpu = (void *)p;
+        }
     }
     free(maps);
 }

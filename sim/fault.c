@@ -309,15 +309,15 @@ int vx_deliver_pending(vmxsim *m)
     m->pend_injected = 0;
     uint64_t cr2 = m->pend_cr2;
     if (m->pend_engine) {
-        uint32_t e = vx_engine_take_exception(m);
+        vx_engine_take_exception(m);
+        uint32_t e = m->pend_engine_err;
         if (has_err) err = e;
         if (vector == VX_PF) {
             /* The engine faults on every access the model has not
              * translated yet (mmu.c): fill the translation in and
              * restart, or deliver the #PF the walk finds, with the
              * program's own CR2 (the engine's is the model's). */
-            uint64_t la = 0;
-            uc_reg_read(m->uc, UC_X86_REG_CR2, &la);
+            uint64_t la = m->pend_engine_cr2;
             uc_reg_write(m->uc, UC_X86_REG_CR2, &m->arch_cr2);
             unsigned access = e & (VX_ACC_W | VX_ACC_U | VX_ACC_I);
             if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_AC) access |= VX_ACC_AC;
@@ -338,7 +338,7 @@ int vx_deliver_pending(vmxsim *m)
             cr2 = la;
             m->pend_engine = 0;
         } else {
-            cr2 = vx_reg(m, UC_X86_REG_CR2);
+            cr2 = m->pend_engine_cr2;
         }
     }
     if (vector == VX_VEC_EPT) {

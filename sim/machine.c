@@ -148,6 +148,7 @@ void vx_phys_read(vmxsim *m, uint64_t pa, void *buf, size_t len)
 void vx_phys_write(vmxsim *m, uint64_t pa, const void *buf, size_t len)
 {
     const uint8_t *in = buf;
+    vx_mmu_ram_written(m, pa, len);
     if (pa < m->mem_size && len <= m->mem_size - pa) {
         memcpy(m->ram + pa, in, len);
         return;

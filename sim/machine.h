@@ -86,6 +86,9 @@ typedef struct vx_block {
     uint8_t has_sites;
     uint8_t armed;         /* sites hooked and stale translations dropped */
     uint8_t ends_mov_ss;   /* last instruction is MOV SS / POP SS */
+    uint8_t prot;          /* its host pages are code pages (mmu.c): any write
+                            * to them drops it, so it needs no checking */
+    uint64_t hpage[2];     /* host pages of its first and last byte (>> 12) */
     uint16_t *offs;        /* ninsns offsets */
     uint8_t *bytes;        /* size bytes, to notice rewritten code */
     struct vx_block *next; /* hash chain */
@@ -138,6 +141,16 @@ typedef struct vx_mmu {
     /* The model's TLB (ept/tlb.h) and how it is used. */
     vx_tlb tlb;
     int tlb_off;           /* --tlb=off: nothing cached, every access walks */
+    /* Code pages (mmu.c): host pages holding decoded code, which no
+     * shadow entry maps writable, so that every write to code reaches
+     * the model; wlin: per host page, the linear page last filled
+     * writable for it in shadow generation gen (or "several"). */
+    uint8_t *code;
+    uint16_t *code2m;
+    uint8_t *unprot;       /* times each code page was written: beyond a few,
+                            * it is left unprotected (code next to data) */
+    uint64_t *wlin;
+    uint32_t gen;
     int trace_tlb_hits;    /* --trace-tlb-hits */
     uint64_t walks, walk_refs, tlb_hits;
 } vx_mmu;
@@ -207,6 +220,7 @@ struct vmxsim {
     vx_block *cur_block;
     uint64_t prev_mov_ss_end; /* block just left ended with MOV SS here */
     vx_block **blocks;     /* hash table of decoded blocks */
+    vx_block **dm;         /* direct-mapped cache in front of it (on_block) */
     unsigned nbuckets;
     vx_site *sites;
     uc_hook h_block, h_invalid, h_intr, h_mem_unmapped;
@@ -238,6 +252,8 @@ struct vmxsim {
     uint64_t pend_rip;     /* RIP to push: the instruction, or the next one for traps */
     int pend_soft;         /* software interrupt (INT n): gate DPL is checked */
     int pend_engine;       /* reported by Unicorn rather than raised by the model */
+    uint64_t pend_engine_cr2; /* ... with the CR2 and error code it reported */
+    uint32_t pend_engine_err;
     int pend_injected;     /* injected by VM entry (27.6): never a VM exit itself */
     int pend_kind;         /* VX_PEND_*: what raised it */
     unsigned pend_insn_len; /* length of INT n/INT3/INTO/INT1 */
@@ -274,7 +290,8 @@ struct vmxsim {
     int event_hit;         /* an event in stop_mask was emitted */
     uint64_t budget_until; /* address where the instruction budget runs out */
     int budget_exit_set;   /* budget_until is the engine's exit address */
-    int count_hook_live;   /* the last start counted instructions (run.c) */
+    int count_hook_live;   /* Unicorn's counting hook is installed (run.c) */
+    int uncounted_starts;  /* starts since the last counted one */
     char con_line[256];    /* console text not yet traced */
     int con_len;
     uint16_t con_port;
@@ -318,6 +335,15 @@ void vx_mmu_flush_nonglobal_entries(vmxsim *m);
 int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x);
 int vx_mmu_window(vmxsim *m, uint64_t la); /* give la's chunk its window */
 const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la);
+/* The host-physical page the engine sees at linear la, or UINT64_MAX. */
+uint64_t vx_mmu_backing(vmxsim *m, uint64_t la);
+/* Decoded code lives in host page pa: make every write to it fault into
+ * the model (vx_code_written in run.c is called then).  0 done, 1 done
+ * but the engine must stop before it runs on (the shadow is to be
+ * rebuilt), -1 not protected (outside RAM, or code written too often). */
+int vx_mmu_protect_code(vmxsim *m, uint64_t pa);
+/* The model wrote RAM [pa, pa + len): code there is stale. */
+void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len);
 size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len); /* bytes readable */
 
 /* ---- machine.c: state, registers, memory ---- */
@@ -502,6 +528,9 @@ void vx_end_run(vmxsim *m, vmxsim_end why, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vx_not_modelled(vmxsim *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Host page pa, which held decoded code, is being written: drop the
+ * blocks decoded from it and the engine's translations of them. */
+void vx_code_written(vmxsim *m, uint64_t pa);
 /* Hook a model-owned instruction address (idempotent). */
 int vx_site_add(vmxsim *m, uint64_t addr);
 /* Code at [lo, hi) changed meaning for the model: drop its translations. */

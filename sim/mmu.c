@@ -109,7 +109,12 @@ int vx_mmu_init(vmxsim *m)
     }
     u->used = 1; /* page 0 is the root */
     u->format = -1;
-    if (vx_tlb_init(&u->tlb) < 0) {
+    size_t pages = (size_t)(m->mem_size >> 12);
+    u->code = calloc(pages, 1);
+    u->code2m = calloc((pages >> 9) + 1, sizeof *u->code2m);
+    u->wlin = calloc(pages, sizeof *u->wlin);
+    u->unprot = calloc(pages, 1);
+    if (vx_tlb_init(&u->tlb) < 0 || !u->code || !u->code2m || !u->wlin || !u->unprot) {
         vx_set_error(m, "out of memory for the TLB");
         return -1;
     }
@@ -125,6 +130,10 @@ void vx_mmu_fini(vmxsim *m)
     }
     free(u->win);
     vx_tlb_fini(&u->tlb);
+    free(u->code);
+    free(u->code2m);
+    free(u->wlin);
+    free(u->unprot);
     if (u->shadow) munmap(u->shadow, SHADOW_BYTES);
     if (m->ram) munmap(m->ram, m->mem_size);
     if (u->memfd > 0) close(u->memfd);
@@ -177,6 +186,7 @@ static void shadow_reset(vmxsim *m)
     u->used = 1;
     u->nglobal = 0;
     u->format = vx_in_long_mode(m);
+    u->gen++; /* every record of a writable mapping is void now */
     vx_flush_engine_tlb(m);
     u->flushes++;
 }
@@ -392,6 +402,94 @@ void vx_mmu_invalidate_page(vmxsim *m, uint64_t la)
     vx_flush_engine_tlb(m);
 }
 
+/* ---- code pages ----
+ *
+ * Decoded blocks (run.c) are trusted without comparing their bytes each
+ * time they run: instead, no shadow entry maps a host page holding
+ * decoded code writable, so the first write to it, through any linear
+ * alias, faults into the model, which drops the blocks decoded from it
+ * before letting the write go on.  The model's own writes to RAM report
+ * themselves (vx_mmu_ram_written). */
+
+#define WLIN_SEVERAL (1ull << 63)      /* several linear pages */
+#define PAGE_NUMBER 0xFFFFFFFFFFFFull /* linear-address bits 59:12 */
+#define WLIN_GEN(u) ((uint64_t)((u)->gen & 0x7FFF) << 48)
+
+static int wlin_current(const vx_mmu *u, uint64_t rec)
+{
+    return rec && (rec & (0x7FFFull << 48)) == WLIN_GEN(u);
+}
+
+/* A writable shadow mapping of host pages [pa, pa + size) at linear la. */
+static void record_writable(vmxsim *m, uint64_t la, uint64_t pa, uint64_t size)
+{
+    vx_mmu *u = &m->mmu;
+    for (uint64_t off = 0; off < size; off += 4096) {
+        uint64_t p = (pa + off) >> 12;
+        uint64_t rec = WLIN_GEN(u) | (((la + off) >> 12) & PAGE_NUMBER);
+        uint64_t old = u->wlin[p];
+        if (!wlin_current(u, old)) u->wlin[p] = rec;
+        else if (old != rec) u->wlin[p] = WLIN_GEN(u) | WLIN_SEVERAL;
+    }
+}
+
+#define MAX_UNPROTECTS 4
+
+int vx_mmu_protect_code(vmxsim *m, uint64_t pa)
+{
+    vx_mmu *u = &m->mmu;
+    uint64_t p = pa >> 12;
+    if (pa >= m->mem_size) return -1;
+    if (u->code[p]) return 0;
+    /* A page whose code and data share it (written again and again)
+     * stays unprotected: its blocks are checked byte by byte instead. */
+    if (u->unprot[p] >= MAX_UNPROTECTS) return -1;
+    u->code[p] = 1;
+    u->code2m[p >> 9]++;
+    uint64_t rec = u->wlin[p];
+    if (!wlin_current(u, rec) || u->format < 0) return 0;
+    if (rec & WLIN_SEVERAL) {
+        /* Mapped writable at several linear pages: start the shadow
+         * again (its fills will respect the code page); the engine must
+         * stop for that. */
+        u->flush_all = 1;
+        return 1;
+    }
+    uint64_t la = (rec & PAGE_NUMBER) << 12;
+    if (la & (1ull << 59)) la |= 0xF000000000000000ull; /* canonical: sign-extend */
+    uint64_t *e = shadow_slot(m, la, 1, 0);
+    if (e && (*e & SH_P)) {
+        *e &= ~SH_RW;
+        vx_flush_engine_tlb_page(m, la);
+        return 0;
+    }
+    e = shadow_slot(m, la, 2, 0);
+    if (e && (*e & SH_P) && (*e & SH_PS)) {
+        /* A 2-MiB entry: drop it; its pages come back as 4-KiB fills. */
+        *e = 0;
+        vx_flush_engine_tlb(m);
+    }
+    return 0;
+}
+
+static void code_unprotect(vmxsim *m, uint64_t p)
+{
+    vx_mmu *u = &m->mmu;
+    if (!u->code[p]) return;
+    u->code[p] = 0;
+    u->code2m[p >> 9]--;
+    if (u->unprot[p] < 255) u->unprot[p]++;
+    vx_code_written(m, p << 12);
+}
+
+void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len)
+{
+    if (!len || pa >= m->mem_size) return;
+    uint64_t end = pa + len > m->mem_size ? m->mem_size : pa + len;
+    for (uint64_t p = pa >> 12; p <= (end - 1) >> 12; p++)
+        if (m->mmu.code[p]) code_unprotect(m, p);
+}
+
 /* Fill the translation of la for access, after a fault of the engine.
  * Returns VX_MMU_FILLED, VX_MMU_FAULT with *x (a #PF or an EPT-induced
  * VM exit to deliver), or VX_MMU_ENDED. */
@@ -405,7 +503,7 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
      * block lies in RAM. */
     if (x->page_shift >= 21) {
         uint64_t big = x->hpa & ~0x1FFFFFull;
-        if (big + (2ull << 20) <= m->mem_size) {
+        if (big + (2ull << 20) <= m->mem_size && !m->mmu.code2m[big >> 21]) {
             size = 2ull << 20;
             page = la & ~0x1FFFFFull;
             pa = big;
@@ -418,7 +516,15 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
         return VX_MMU_ENDED;
     }
     uint64_t e = shadow_perms(m, la, access, x);
-    if (m->end != VMXSIM_END_NONE || window_back(m, page, pa, size) < 0) return VX_MMU_ENDED;
+    if (m->end != VMXSIM_END_NONE) return VX_MMU_ENDED;
+    if ((e & SH_RW) && m->mmu.code[pa >> 12]) {
+        /* A code page: a write drops its decoded code first, anything
+         * else leaves it read-only. */
+        if (access & VX_ACC_W) code_unprotect(m, pa >> 12);
+        else e &= ~SH_RW;
+    }
+    if (window_back(m, page, pa, size) < 0) return VX_MMU_ENDED;
+    if (e & SH_RW) record_writable(m, page, pa, size);
     int level = size == 4096 ? 1 : 2;
     uint64_t *slot = shadow_slot(m, page, level, 1);
     if (!slot) {
@@ -449,6 +555,13 @@ const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la)
     vx_window *w = window_for(m, la, 0);
     if (!w || !w->backing[(la - w->base) >> 12]) return NULL;
     return w->host + (la - w->base);
+}
+
+uint64_t vx_mmu_backing(vmxsim *m, uint64_t la)
+{
+    if (!vx_mmu_host(m, la)) return UINT64_MAX;
+    vx_window *w = window_for(m, la, 0);
+    return (w->backing[(la - w->base) >> 12] - 1) | (la & 0xFFF);
 }
 
 /* Read len bytes of code at linear la: what the engine executes if the

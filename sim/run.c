@@ -110,11 +110,47 @@ static int block_current(vmxsim *m, const vx_block *b, uint32_t size)
     return memcmp(b->bytes, buf, size) == 0;
 }
 
-static void block_free(vx_block *b)
+#define DM_SIZE 65536u
+
+static unsigned dm_index(uint64_t addr)
 {
+    return (unsigned)(addr ^ (addr >> 13)) & (DM_SIZE - 1);
+}
+
+static void block_free(vmxsim *m, vx_block *b)
+{
+    if (m->dm && m->dm[dm_index(b->addr)] == b) m->dm[dm_index(b->addr)] = NULL;
+    if (m->cur_block == b) m->cur_block = NULL;
     free(b->offs);
     free(b->bytes);
     free(b);
+}
+
+/* Protect the host pages a block was decoded from (mmu.c): then it needs
+ * no checking when it runs.  Returns 1 if the engine must stop first. */
+static int block_protect(vmxsim *m, vx_block *b)
+{
+    uint64_t first = vx_mmu_backing(m, b->addr);
+    uint64_t last = vx_mmu_backing(m, b->addr + (b->size ? b->size - 1 : 0));
+    b->hpage[0] = first == UINT64_MAX ? UINT64_MAX : first >> 12;
+    b->hpage[1] = last == UINT64_MAX ? UINT64_MAX : last >> 12;
+    b->prot = 0;
+    if (first == UINT64_MAX || last == UINT64_MAX) return 0;
+    int r0 = vx_mmu_protect_code(m, first), r1 = vx_mmu_protect_code(m, last);
+    b->prot = r0 >= 0 && r1 >= 0;
+    return r0 == 1 || r1 == 1;
+}
+
+void vx_code_written(vmxsim *m, uint64_t pa)
+{
+    uint64_t p = pa >> 12;
+    for (unsigned i = 0; i < m->nbuckets; i++)
+        for (vx_block *b = m->blocks[i]; b; b = b->next)
+            if (b->prot && (b->hpage[0] == p || b->hpage[1] == p)) {
+                /* Checked byte by byte from now on, and decoded again if
+                 * the write changed it (block_lookup). */
+                b->prot = 0;
+            }
 }
 
 static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
@@ -133,22 +169,21 @@ static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
                             MAX_BLOCK_INSNS);
     b->ninsns = (uint16_t)n;
     b->offs = malloc(sizeof(uint16_t) * (size_t)(n ? n : 1));
-    if (!b->offs) { block_free(b); return NULL; }
+    if (!b->offs) { block_free(m, b); return NULL; }
     memcpy(b->offs, offs, sizeof(uint16_t) * (size_t)n);
-    /* Instructions the model owns only in VMX non-root operation are
-     * ordinary ones in root operation (blocks are decoded again after
-     * every VM transition). */
-    for (int i = 0; i < n; i++) {
-        if (!m->vmx_nonroot && vx_op_nonroot_only((vx_op)ops[i])) ops[i] = VX_OP_NONE;
+    /* Instructions the model owns only in VMX non-root operation get
+     * their sites in root operation too (on_site lets them run there), so
+     * that decoded blocks and the engine's translations survive VM
+     * transitions. */
+    for (int i = 0; i < n; i++)
         if (ops[i] != VX_OP_NONE) b->has_sites = 1;
-    }
     if (n > 0)
         b->ends_mov_ss = (uint8_t)vx_is_mov_ss(b->bytes + offs[n - 1],
                                                size - offs[n - 1], b->mode);
     /* Remember the sites' addresses by hooking them now. */
     for (int i = 0; i < n && b->has_sites; i++) {
         if (ops[i] == VX_OP_NONE) continue;
-        if (vx_site_add(m, addr + offs[i]) < 0) { block_free(b); return NULL; }
+        if (vx_site_add(m, addr + offs[i]) < 0) { block_free(m, b); return NULL; }
     }
     return b;
 }
@@ -160,20 +195,26 @@ static vx_block *block_lookup(vmxsim *m, uint64_t addr, uint32_t size, int *fres
     *fresh = 0;
     for (vx_block *b = *pp; b; pp = &b->next, b = b->next) {
         if (b->addr != addr) continue;
-        if (block_current(m, b, size)) return b;
+        if (b->prot && b->size == size) return b;
+        if (block_current(m, b, size)) {
+            /* Unchanged although its page was written (data next to
+             * code): protect it again. */
+            if (!b->prot && block_protect(m, b)) *fresh = 3;
+            return b;
+        }
         /* Rewritten (possibly through another linear alias of the same
          * page, which the engine does not notice) or re-cut: decode it
          * again, and have the engine translate it again. */
         if (b->size == size) *fresh = 2;
         *pp = b->next;
-        if (m->cur_block == b) m->cur_block = NULL;
-        block_free(b);
+        block_free(m, b);
         break;
     }
     vx_block *b = block_decode(m, addr, size);
     if (!b) return NULL;
     b->next = m->blocks[h];
     m->blocks[h] = b;
+    if (block_protect(m, b) && !*fresh) *fresh = 3;
     if (!*fresh) *fresh = 1;
     return b;
 }
@@ -231,11 +272,24 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
      * cut for the instruction budget. */
     if (b) m->prev_mov_ss_end = b->ends_mov_ss ? b->addr + b->size : 0;
     else if (m->prev_mov_ss_end != addr) m->prev_mov_ss_end = 0;
-    if (!(b && b->addr == addr && block_current(m, b, size))) {
+    /* The block seen last at this address, trusted as it is when its
+     * pages are protected (mmu.c: a write to them would have unset prot). */
+    b = m->dm[dm_index(addr)];
+    if (!(b && b->addr == addr && b->size == size && (b->prot || block_current(m, b, size)))) {
         int fresh;
         b = block_lookup(m, addr, size, &fresh);
         if (!b) {
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "out of memory decoding code");
+            stop_engine(m);
+            return;
+        }
+        m->dm[dm_index(addr)] = b;
+        if (fresh == 3) {
+            /* Protecting its page needs the shadow rebuilt: stop, and
+             * come back to this block. */
+            m->resume_rip = rip_of(m, addr, b->mode);
+            m->restart = 1;
+            m->cur_block = NULL;
             stop_engine(m);
             return;
         }
@@ -522,8 +576,9 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type t, uint64_t a, int size, int6
 int vx_run_init(vmxsim *m)
 {
     m->blocks = calloc(NBUCKETS, sizeof *m->blocks);
+    m->dm = calloc(DM_SIZE, sizeof *m->dm);
     m->nbuckets = NBUCKETS;
-    if (!m->blocks) {
+    if (!m->blocks || !m->dm) {
         vx_set_error(m, "out of memory");
         return -1;
     }
@@ -561,7 +616,7 @@ static void drop_blocks(vmxsim *m)
         vx_block *b = m->blocks[i];
         while (b) {
             vx_block *n = b->next;
-            block_free(b);
+            block_free(m, b);
             b = n;
         }
         m->blocks[i] = NULL;
@@ -575,6 +630,10 @@ void vx_run_fini(vmxsim *m)
         drop_blocks(m);
         free(m->blocks);
         m->blocks = NULL;
+    }
+    if (m->dm) {
+        free(m->dm);
+        m->dm = NULL;
     }
     vx_site *s = m->sites;
     while (s) {
@@ -750,9 +809,25 @@ void vx_run_loop(vmxsim *m)
         int timed = m->timer_armed && m->vmx_nonroot;
         if (timed && !mtf) count = m->timer_deadline > m->icount ? m->timer_deadline - m->icount : 1;
         vx_mmu_before_run(m);
-        if (!count && m->count_hook_live) drop_count_hook(m, rip);
-        m->count_hook_live = count != 0;
-        uc_err e = uc_emu_start(m->uc, rip, 0, 0, count);
+        /* Unicorn counts instructions with a hook on every instruction,
+         * and deleting that hook (a start without a count) flushes every
+         * translation, which costs tens of milliseconds: while counted
+         * starts (stepping, the preemption timer) keep coming, uncounted
+         * ones keep the hook with a count that is never reached; only a
+         * long stretch without counting removes it. */
+        uint64_t ucount = count;
+        if (count) {
+            m->count_hook_live = 1;
+            m->uncounted_starts = 0;
+        } else if (m->count_hook_live) {
+            if (++m->uncounted_starts > 64) {
+                drop_count_hook(m, rip);
+                m->count_hook_live = 0;
+            } else {
+                ucount = 1ull << 62;
+            }
+        }
+        uc_err e = uc_emu_start(m->uc, rip, 0, 0, ucount);
         if (m->budget_exit_set) quiet_exit_invalidation(m);
         int delivered = 0;
         if (m->pend_vector >= 0) {

@@ -375,9 +375,6 @@ void vx_vmentry_perform(vmxsim *m)
      * VPID 0, global ones too (29.4.3.1).  Guest-physical mappings stay. */
     vx_xl_enter_guest(m);
     if (!m->xl_vpid) vx_mmu_inv_vpid(m, 0, 0);
-    /* Blocks were decoded for root operation (run.c owns some
-     * instructions only in non-root): decode them again. */
-    vx_flush_all(m);
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
     int injected = (info & VX_INTR_INFO_VALID) != 0;

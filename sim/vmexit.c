@@ -306,6 +306,5 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
         vmx_abort(m, v, VX_ABORT_LOAD_HOST_MSR);
         return -1;
     }
-    vx_flush_all(m); /* blocks decoded for non-root operation (vmentry.c) */
     return 0;
 }
