@@ -86,6 +86,7 @@ typedef struct vx_block {
     uint8_t has_sites;
     uint8_t armed;         /* sites hooked and stale translations dropped */
     uint8_t ends_mov_ss;   /* last instruction is MOV SS / POP SS */
+    uint64_t mov_ss_end;   /* addr + size if it ends with MOV SS, else 0 */
     uint8_t prot;          /* its host pages are code pages (mmu.c): any write
                             * to them drops it, so it needs no checking */
     uint64_t hpage[2];     /* host pages of its first and last byte (>> 12) */
@@ -232,7 +233,8 @@ struct vmxsim {
     vmxsim_end end;
     int exit_status;
     char end_msg[256];
-    uint64_t blocks_since_clock;
+    uint64_t wall_next;    /* icount of the next look at the wall clock */
+    uint64_t fast_limit;   /* on_block's fast path up to this icount */
     double wall_start;
     int entered;           /* an entry point was set */
     int started, ended;    /* start / end events emitted */

@@ -180,6 +180,7 @@ static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
     if (n > 0)
         b->ends_mov_ss = (uint8_t)vx_is_mov_ss(b->bytes + offs[n - 1],
                                                size - offs[n - 1], b->mode);
+    b->mov_ss_end = b->ends_mov_ss ? addr + size : 0;
     /* Remember the sites' addresses by hooking them now. */
     for (int i = 0; i < n && b->has_sites; i++) {
         if (ops[i] == VX_OP_NONE) continue;
@@ -257,11 +258,22 @@ static uint64_t rip_of(vmxsim *m, uint64_t addr, int mode)
     return mode == 64 ? addr : addr - vx_cs_base(m);
 }
 
-static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+/* The instruction count up to which on_block may take its fast path:
+ * the budget, and the next look at the wall clock (every 2^22
+ * instructions, when there is a limit). */
+#define WALL_CHECK_INSNS (1ull << 22)
+
+static void update_fast_limit(vmxsim *m)
 {
-    (void)uc;
-    vmxsim *m = user;
-    vx_block *b = m->cur_block;
+    uint64_t lim = m->max_insns ? m->max_insns : UINT64_MAX;
+    if (m->wall_limit > 0 && m->wall_next < lim) lim = m->wall_next;
+    m->fast_limit = lim;
+}
+
+/* Everything but the common case: a block not seen here before, or not
+ * protected, or the budget or the wall clock due. */
+static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *prev)
+{
     if (!size || m->setup_run) return;
     /* Was the last instruction retired a MOV SS / POP SS (events are
      * then blocked for this block's first instruction, SDM Vol. 3C
@@ -270,11 +282,11 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
      * the restart, which is still right only if the run goes on exactly
      * here: a block is restarted at its own start after being armed or
      * cut for the instruction budget. */
-    if (b) m->prev_mov_ss_end = b->ends_mov_ss ? b->addr + b->size : 0;
+    if (prev) m->prev_mov_ss_end = prev->mov_ss_end;
     else if (m->prev_mov_ss_end != addr) m->prev_mov_ss_end = 0;
     /* The block seen last at this address, trusted as it is when its
      * pages are protected (mmu.c: a write to them would have unset prot). */
-    b = m->dm[dm_index(addr)];
+    vx_block *b = m->dm[dm_index(addr)];
     if (!(b && b->addr == addr && b->size == size && (b->prot || block_current(m, b, size)))) {
         int fresh;
         b = block_lookup(m, addr, size, &fresh);
@@ -328,8 +340,9 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     m->cur_block = b;
     m->blk_base = m->icount;
     m->icount += b->ninsns;
-    if (m->wall_limit > 0 && ++m->blocks_since_clock >= 65536) {
-        m->blocks_since_clock = 0;
+    if (m->wall_limit > 0 && m->icount >= m->wall_next) {
+        m->wall_next = m->icount + WALL_CHECK_INSNS;
+        update_fast_limit(m);
         if (host_seconds() - m->wall_start >= m->wall_limit) {
             m->icount = m->blk_base;
             vx_end_run(m, VMXSIM_END_WALL_LIMIT, VMXSIM_STATUS_LIMIT,
@@ -337,6 +350,26 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
             stop_engine(m);
         }
     }
+}
+
+/* Every translated block, as the engine enters it (UC_HOOK_BLOCK): count
+ * its instructions.  The common case stays short: a block seen here
+ * before whose pages are protected needs nothing else. */
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)uc;
+    vmxsim *m = user;
+    vx_block *prev = m->cur_block, *b = m->dm[dm_index(addr)];
+    if (b && b->addr == addr && b->size == size && b->prot &&
+        m->icount + b->ninsns <= m->fast_limit) {
+        m->prev_mov_ss_end = prev ? prev->mov_ss_end
+                           : (m->prev_mov_ss_end == addr ? addr : 0);
+        m->cur_block = b;
+        m->blk_base = m->icount;
+        m->icount += b->ninsns;
+        return;
+    }
+    on_block_slow(m, addr, size, prev);
 }
 
 /* Execute one model-owned instruction; returns its action. */
@@ -757,11 +790,13 @@ static void drop_count_hook(vmxsim *m, uint64_t rip)
     off = cr0 & ~CR0_PG;
     uc_reg_write(m->uc, UC_X86_REG_CR0, &off);
     m->setup_run = 1;
+    m->fast_limit = 0; /* hooks idle: on_block's slow path returns */
     uc_ctl_set_exits(m->uc, &stop, 1);
     uc_emu_start(m->uc, stop, 0, 0, 0);
     if (m->budget_exit_set) uc_ctl_set_exits(m->uc, &m->budget_until, 1);
     else uc_ctl_set_exits(m->uc, NULL, 0);
     m->setup_run = 0;
+    update_fast_limit(m);
     uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
     vx_flush_engine_tlb(m);
     quiet_exit_invalidation(m);
@@ -770,7 +805,11 @@ static void drop_count_hook(vmxsim *m, uint64_t rip)
 
 void vx_run_loop(vmxsim *m)
 {
-    if (m->wall_limit > 0 && m->wall_start == 0) m->wall_start = host_seconds();
+    if (m->wall_limit > 0 && m->wall_start == 0) {
+        m->wall_start = host_seconds();
+        m->wall_next = m->icount + WALL_CHECK_INSNS;
+    }
+    update_fast_limit(m);
     while (m->end == VMXSIM_END_NONE) {
         if (m->flush_all) {
             /* Unicorn's own flush of everything (UC_CTL_TB_FLUSH) costs
