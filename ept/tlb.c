@@ -95,6 +95,11 @@ static vx_tlb_entry *find(vx_tlb *t, uint32_t ctx, uint64_t la)
     return NULL;
 }
 
+void vx_tlb_flush_all(vx_tlb *t)
+{
+    flush_everything(t);
+}
+
 vx_tlb_entry *vx_tlb_lookup(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la)
 {
     vx_tlb_entry *e = NULL;

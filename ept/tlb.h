@@ -85,6 +85,8 @@ void vx_tlb_flush_pcid(vx_tlb *t, uint16_t vpid, uint16_t pcid);
 void vx_tlb_flush_vpid(vx_tlb *t, uint16_t vpid, int keep_global);
 /* Every linear and combined mapping of every VPID but 0: INVVPID type 2. */
 void vx_tlb_flush_all_vpids(vx_tlb *t);
+/* Everything, of every kind and tag (--tlb off, after a table write). */
+void vx_tlb_flush_all(vx_tlb *t);
 /* Combined and guest-physical mappings of one EPT root (INVEPT type 1),
  * or of all (eptrta = UINT64_MAX: INVEPT type 2). */
 void vx_tlb_flush_ept(vx_tlb *t, uint64_t eptrta);

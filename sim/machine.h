@@ -142,12 +142,14 @@ typedef struct vx_mmu {
     /* The model's TLB (ept/tlb.h) and how it is used. */
     vx_tlb tlb;
     int tlb_off;           /* --tlb=off: nothing cached, every access walks */
-    /* Code pages (mmu.c): host pages holding decoded code, which no
-     * shadow entry maps writable, so that every write to code reaches
-     * the model; wlin: per host page, the linear page last filled
-     * writable for it in shadow generation gen (or "several"). */
-    uint8_t *code;
-    uint16_t *code2m;
+    /* Watched pages (mmu.c): host pages holding decoded code (or, with
+     * --tlb off, paging structures), which no shadow entry maps
+     * writable, so that every write to them reaches the model; wlin: per
+     * host page, the linear page last filled writable for it in shadow
+     * generation gen (or "several"). */
+    uint8_t *watch;
+    uint16_t *watch2m;
+    int table_step;        /* --tlb off: a write to a paging structure is being stepped */
     uint8_t *unprot;       /* times each code page was written: beyond a few,
                             * it is left unprotected (code next to data) */
     uint64_t *wlin;
@@ -344,6 +346,8 @@ uint64_t vx_mmu_backing(vmxsim *m, uint64_t la);
  * but the engine must stop before it runs on (the shadow is to be
  * rebuilt), -1 not protected (outside RAM, or code written too often). */
 int vx_mmu_protect_code(vmxsim *m, uint64_t pa);
+/* --tlb off: host page pa holds a paging structure a walk read. */
+int vx_mmu_watch_table(vmxsim *m, uint64_t pa);
 /* The model wrote RAM [pa, pa + len): code there is stale. */
 void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len);
 size_t vx_mmu_peek(vmxsim *m, uint64_t la, uint8_t *buf, size_t len); /* bytes readable */

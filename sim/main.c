@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static int usage(FILE *f, int status)
         "usage: vmxsim run [options] PROGRAM      run FILE (ELF64 or Multiboot) or FILE@ADDR (flat)\n"
         "       vmxsim diff [--ignore FIELD]... [--context N] TRACE_A TRACE_B\n"
         "       vmxsim stats TRACE                summarise a trace\n"
+        "       vmxsim explain [--seq N] [--la ADDR] TRACE   page walks as tables\n"
         "       vmxsim profiles                   list the CPU profiles\n"
         "       vmxsim --version | --help\n"
         "run options:\n"
@@ -34,6 +36,8 @@ static int usage(FILE *f, int status)
         "  --cmdline STRING          multiboot command line\n"
         "  --module FILE[=STRING]    multiboot module (repeatable)\n"
         "  --explain                 explain a failed VM-entry check in words\n"
+        "  --tlb on|off              off: cache no translations, every access walks\n"
+        "  --trace-tlb-hits          trace TLB hits too (tlb_hit events)\n"
         "  --quiet                   no summary on standard error\n");
     return status;
 }
@@ -116,6 +120,16 @@ static int cmd_run(int argc, char **argv)
             opt.feature_control_unlocked = 1;
         } else if (!strcmp(a, "--explain")) {
             opt.explain = 1;
+        } else if (!strcmp(a, "--tlb") || !strncmp(a, "--tlb=", 6)) {
+            const char *v = a[5] == '=' ? a + 6 : NULL;
+            if (!v) {
+                if (!need_arg(i, argc, a)) return VMXSIM_STATUS_USAGE;
+                v = argv[++i];
+            }
+            if (!strcmp(v, "off")) opt.tlb_off = 1;
+            else if (strcmp(v, "on")) return bad("--tlb: '%s' is neither on nor off", v);
+        } else if (!strcmp(a, "--trace-tlb-hits")) {
+            opt.trace_tlb_hits = 1;
         } else if (!strcmp(a, "--cmdline")) {
             if (!need_arg(i, argc, a)) return VMXSIM_STATUS_USAGE;
             opt.cmdline = argv[++i];
@@ -215,6 +229,48 @@ static int cmd_diff(int argc, char **argv)
     return r;
 }
 
+static int cmd_explain(int argc, char **argv)
+{
+    long seq = -1;
+    uint64_t la = 0;
+    int have_la = 0;
+    const char *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--seq")) {
+            uint64_t v;
+            if (!need_arg(i, argc, argv[i])) return 2;
+            if (parse_u64(argv[++i], &v) || v > (uint64_t)LONG_MAX) {
+                bad("--seq: '%s' is not an event number", argv[i]);
+                return 2;
+            }
+            seq = (long)v;
+        } else if (!strcmp(argv[i], "--la")) {
+            if (!need_arg(i, argc, argv[i])) return 2;
+            if (parse_u64(argv[++i], &la)) {
+                bad("--la: '%s' is not an address", argv[i]);
+                return 2;
+            }
+            have_la = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            bad("explain: unknown option '%s'", argv[i]);
+            return 2;
+        } else if (file) {
+            bad("explain takes one trace; '%s' is a second", argv[i]);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) {
+        bad("%s", "explain needs a trace: vmxsim explain [--seq N] [--la ADDR] TRACE");
+        return 2;
+    }
+    char err[512] = "";
+    int r = vx_trace_explain(file, seq, la, have_la, stdout, err, sizeof err);
+    if (r) bad("%s", err);
+    return r;
+}
+
 static int cmd_profiles(void)
 {
     char names[64][64];
@@ -238,6 +294,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "diff")) return cmd_diff(argc - 2, argv + 2);
     if (!strcmp(cmd, "profiles")) return cmd_profiles();
+    if (!strcmp(cmd, "explain")) return cmd_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "stats")) {
         if (argc != 3) return bad("%s", "stats needs one trace: vmxsim stats TRACE");
         char err[512] = "";

@@ -110,11 +110,11 @@ int vx_mmu_init(vmxsim *m)
     u->used = 1; /* page 0 is the root */
     u->format = -1;
     size_t pages = (size_t)(m->mem_size >> 12);
-    u->code = calloc(pages, 1);
-    u->code2m = calloc((pages >> 9) + 1, sizeof *u->code2m);
+    u->watch = calloc(pages, 1);
+    u->watch2m = calloc((pages >> 9) + 1, sizeof *u->watch2m);
     u->wlin = calloc(pages, sizeof *u->wlin);
     u->unprot = calloc(pages, 1);
-    if (vx_tlb_init(&u->tlb) < 0 || !u->code || !u->code2m || !u->wlin || !u->unprot) {
+    if (vx_tlb_init(&u->tlb) < 0 || !u->watch || !u->watch2m || !u->wlin || !u->unprot) {
         vx_set_error(m, "out of memory for the TLB");
         return -1;
     }
@@ -130,8 +130,8 @@ void vx_mmu_fini(vmxsim *m)
     }
     free(u->win);
     vx_tlb_fini(&u->tlb);
-    free(u->code);
-    free(u->code2m);
+    free(u->watch);
+    free(u->watch2m);
     free(u->wlin);
     free(u->unprot);
     if (u->shadow) munmap(u->shadow, SHADOW_BYTES);
@@ -402,14 +402,18 @@ void vx_mmu_invalidate_page(vmxsim *m, uint64_t la)
     vx_flush_engine_tlb(m);
 }
 
-/* ---- code pages ----
+/* ---- watched pages: code, and paging structures under --tlb off ----
  *
  * Decoded blocks (run.c) are trusted without comparing their bytes each
  * time they run: instead, no shadow entry maps a host page holding
  * decoded code writable, so the first write to it, through any linear
  * alias, faults into the model, which drops the blocks decoded from it
- * before letting the write go on.  The model's own writes to RAM report
- * themselves (vx_mmu_ram_written). */
+ * before letting the write go on.  With --tlb off the pages the walks
+ * read are watched the same way, and a write to one drops every cached
+ * translation: no stale translation is ever used.  The model's own
+ * writes to RAM report themselves (vx_mmu_ram_written). */
+
+enum { WATCH_CODE = 1, WATCH_TABLE = 2 };
 
 #define WLIN_SEVERAL (1ull << 63)      /* several linear pages */
 #define PAGE_NUMBER 0xFFFFFFFFFFFFull /* linear-address bits 59:12 */
@@ -433,25 +437,20 @@ static void record_writable(vmxsim *m, uint64_t la, uint64_t pa, uint64_t size)
     }
 }
 
-#define MAX_UNPROTECTS 4
-
-int vx_mmu_protect_code(vmxsim *m, uint64_t pa)
+/* Watch host page p for reason why: no writable shadow mapping of it may
+ * remain.  1 if the engine must stop first (the shadow is rebuilt). */
+static int watch(vmxsim *m, uint64_t p, uint8_t why)
 {
     vx_mmu *u = &m->mmu;
-    uint64_t p = pa >> 12;
-    if (pa >= m->mem_size) return -1;
-    if (u->code[p]) return 0;
-    /* A page whose code and data share it (written again and again)
-     * stays unprotected: its blocks are checked byte by byte instead. */
-    if (u->unprot[p] >= MAX_UNPROTECTS) return -1;
-    u->code[p] = 1;
-    u->code2m[p >> 9]++;
+    int was = u->watch[p] != 0;
+    u->watch[p] |= why;
+    if (was) return 0;
+    u->watch2m[p >> 9]++;
     uint64_t rec = u->wlin[p];
     if (!wlin_current(u, rec) || u->format < 0) return 0;
     if (rec & WLIN_SEVERAL) {
         /* Mapped writable at several linear pages: start the shadow
-         * again (its fills will respect the code page); the engine must
-         * stop for that. */
+         * again (its fills will respect the watch). */
         u->flush_all = 1;
         return 1;
     }
@@ -472,14 +471,54 @@ int vx_mmu_protect_code(vmxsim *m, uint64_t pa)
     return 0;
 }
 
-static void code_unprotect(vmxsim *m, uint64_t p)
+#define MAX_UNPROTECTS 4
+
+int vx_mmu_protect_code(vmxsim *m, uint64_t pa)
 {
     vx_mmu *u = &m->mmu;
-    if (!u->code[p]) return;
-    u->code[p] = 0;
-    u->code2m[p >> 9]--;
-    if (u->unprot[p] < 255) u->unprot[p]++;
-    vx_code_written(m, p << 12);
+    uint64_t p = pa >> 12;
+    if (pa >= m->mem_size) return -1;
+    if (u->watch[p] & WATCH_CODE) return 0;
+    /* A page whose code and data share it (written again and again)
+     * stays unprotected: its blocks are checked byte by byte instead. */
+    if (u->unprot[p] >= MAX_UNPROTECTS) return -1;
+    return watch(m, p, WATCH_CODE);
+}
+
+int vx_mmu_watch_table(vmxsim *m, uint64_t pa)
+{
+    if (pa >= m->mem_size || (m->mmu.watch[pa >> 12] & WATCH_TABLE)) return 0;
+    return watch(m, pa >> 12, WATCH_TABLE);
+}
+
+/* Host page p is being written: what watched it learns of it.  now: the
+ * engine is stopped (a fill), so the shadow can be emptied at once;
+ * otherwise that waits for the next start. */
+static void unwatch(vmxsim *m, uint64_t p, int now)
+{
+    vx_mmu *u = &m->mmu;
+    uint8_t why = u->watch[p];
+    if (!why) return;
+    u->watch[p] = 0;
+    u->watch2m[p >> 9]--;
+    if (why & WATCH_CODE) {
+        if (u->unprot[p] < 255) u->unprot[p]++;
+        vx_code_written(m, p << 12);
+    }
+    if (why & WATCH_TABLE) {
+        /* A paging structure changed under --tlb off: nothing cached
+         * survives (every TLB entry, the shadow with it). */
+        vx_tlb_flush_all(&u->tlb);
+        if (now) {
+            /* The writing instruction may need the tables it writes to
+             * translate itself: it runs alone, nothing watched meanwhile,
+             * and everything it cached goes after it (run.c). */
+            shadow_reset(m);
+            u->table_step = 1;
+        } else {
+            u->flush_all = 1;
+        }
+    }
 }
 
 void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len)
@@ -487,7 +526,7 @@ void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len)
     if (!len || pa >= m->mem_size) return;
     uint64_t end = pa + len > m->mem_size ? m->mem_size : pa + len;
     for (uint64_t p = pa >> 12; p <= (end - 1) >> 12; p++)
-        if (m->mmu.code[p]) code_unprotect(m, p);
+        if (m->mmu.watch[p]) unwatch(m, p, 0);
 }
 
 /* Fill the translation of la for access, after a fault of the engine.
@@ -503,7 +542,7 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
      * block lies in RAM. */
     if (x->page_shift >= 21) {
         uint64_t big = x->hpa & ~0x1FFFFFull;
-        if (big + (2ull << 20) <= m->mem_size && !m->mmu.code2m[big >> 21]) {
+        if (big + (2ull << 20) <= m->mem_size && !m->mmu.watch2m[big >> 21]) {
             size = 2ull << 20;
             page = la & ~0x1FFFFFull;
             pa = big;
@@ -517,10 +556,10 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
     }
     uint64_t e = shadow_perms(m, la, access, x);
     if (m->end != VMXSIM_END_NONE) return VX_MMU_ENDED;
-    if ((e & SH_RW) && m->mmu.code[pa >> 12]) {
-        /* A code page: a write drops its decoded code first, anything
+    if ((e & SH_RW) && m->mmu.watch[pa >> 12]) {
+        /* A watched page: a write tells the watchers first, anything
          * else leaves it read-only. */
-        if (access & VX_ACC_W) code_unprotect(m, pa >> 12);
+        if (access & VX_ACC_W) unwatch(m, pa >> 12, 1);
         else e &= ~SH_RW;
     }
     if (window_back(m, page, pa, size) < 0) return VX_MMU_ENDED;

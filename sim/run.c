@@ -844,7 +844,7 @@ void vx_run_loop(vmxsim *m)
         }
         /* The VMX-preemption timer: run at most to the instruction at
          * which it expires (vmentry.c sets the deadline). */
-        uint64_t count = mtf ? 1 : 0;
+        uint64_t count = (mtf || m->mmu.table_step) ? 1 : 0;
         int timed = m->timer_armed && m->vmx_nonroot;
         if (timed && !mtf) count = m->timer_deadline > m->icount ? m->timer_deadline - m->icount : 1;
         vx_mmu_before_run(m);
@@ -895,6 +895,13 @@ void vx_run_loop(vmxsim *m)
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
                        "engine stopped unexpectedly at RIP 0x%llx",
                        (unsigned long long)vx_reg(m, UC_X86_REG_RIP));
+        }
+        /* --tlb off: the instruction that wrote a paging structure has
+         * run; what it cached without watching goes (mmu.c). */
+        if (m->mmu.table_step && m->icount > before) {
+            m->mmu.table_step = 0;
+            vx_tlb_flush_all(&m->mmu.tlb);
+            vx_mmu_invalidate_all(m);
         }
         /* An instruction retired (or an event was delivered) in the guest
          * while stepping: the exit due after it, if any (trap-like). */

@@ -320,7 +320,13 @@ vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
     vx_walk_log log;
     log.n = 0;
     int traced = vx_ev_wanted(m, VMXSIM_EV_XLATE);
-    vx_xl_status st = vx_mmu_walk(m, la, acc, x, traced ? &log : NULL);
+    int logged = traced || m->mmu.tlb_off;
+    vx_xl_status st = vx_mmu_walk(m, la, acc, x, logged ? &log : NULL);
+    /* --tlb off: the tables this walk read are watched, so that a write
+     * to them drops every translation the engine still holds (mmu.c). */
+    if (m->mmu.tlb_off && !m->mmu.table_step)
+        for (unsigned i = 0; i < log.n; i++)
+            if (log.ref[i].reg == 0) vx_mmu_watch_table(m, log.ref[i].hpa);
     m->mmu.walks++;
     m->mmu.walk_refs += traced ? log.n : 0;
     if (traced) {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define VX_TRACE_SCHEMA_VERSION 1
@@ -48,5 +49,11 @@ int vx_trace_diff(const char *path_a, const char *path_b,
 /* Summary of a trace (`vmxsim stats`): events by kind, VMX instructions
  * by outcome, VM exits by reason, the end.  0, or 2 with err set. */
 int vx_trace_stats(const char *path, FILE *out, char *err, size_t errlen);
+
+/* The page walks of a trace as tables (`vmxsim explain`): every
+ * translation event, or the one with sequence number seq (>= 0), or those
+ * of the page of la (have_la).  0, 1 if none matched, 2 on error. */
+int vx_trace_explain(const char *path, long seq, uint64_t la, int have_la, FILE *out,
+                     char *err, size_t errlen);
 
 #endif
