@@ -324,12 +324,28 @@ END_TEST
 
 /* ---- Region image ------------------------------------------------------- */
 
+/* The image size computed from first principles: header, then 8 bytes
+ * for each supported 64-bit or natural-width field, 4 for each 32-bit
+ * and 2 for each 16-bit one. */
+static size_t expected_image(const vx_profile *p)
+{
+    size_t n = 16;
+    for (int i = 0; i < vx_nfields; i++) {
+        if (!vx_field_supported(p, &vx_fields[i]))
+            continue;
+        n += vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 4 : 8;
+    }
+    return n;
+}
+
 START_TEST(test_region)
 {
-    size_t n = vx_vmcs_region_bytes();
-    ck_assert_uint_eq(n, 16 + 8 * (size_t)vx_nfields);
+    vx_profile p = full_profile();
+    size_t n = vx_vmcs_image_bytes(&p);
+    ck_assert_int_eq(VX_NFIELDS, vx_nfields);
+    ck_assert_uint_eq(n, expected_image(&p));
     ck_assert_uint_le(n, 4096);
-    printf("vmcs: %d fields, region image %zu bytes\n", vx_nfields, n);
+    printf("vmcs: %d fields, image of every supported field %zu bytes\n", vx_nfields, n);
 
     vx_vmcs *a = vx_vmcs_new(0x5000), *b = vx_vmcs_new(0x6000);
     a->revision = 0x80000012u;
@@ -338,41 +354,132 @@ START_TEST(test_region)
     for (int i = 0; i < vx_nfields; i++)
         ck_assert_int_eq(vx_vmcs_put(a, vx_fields[i].enc,
                                      0x0102030405060708ull * (uint64_t)(i + 1)), 0);
-    uint8_t *r = malloc(n);
-    memset(r, 0xee, n);
-    vx_vmcs_to_region(a, r);
+    /* The image is written in place and nothing after it is touched. */
+    uint8_t *r = malloc(n + 64);
+    memset(r, 0xee, n + 64);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, a, r, n), n);
+    for (size_t k = n; k < n + 64; k++)
+        ck_assert_msg(r[k] == 0xee, "byte %zu after the image written", k);
     const uint8_t head[16] = {0x12, 0, 0, 0x80, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
     ck_assert_mem_eq(r, head, 16);
-    int ir = vx_field_index(VX_ENC_guest_rip, NULL);
-    uint64_t rip = vx_vmcs_get(a, VX_ENC_guest_rip);
-    for (int k = 0; k < 8; k++)
-        ck_assert_uint_eq(r[16 + 8 * ir + k], (uint8_t)(rip >> (8 * k)));
 
-    vx_vmcs_from_region(b, r);
+    /* Packed by width, 8-byte values first, each group in table order:
+     * the first 8-byte field is right after the header, every value is
+     * aligned to its size and no two overlap. */
+    int first8 = -1;
+    for (int i = 0; i < vx_nfields && first8 < 0; i++)
+        if (vx_fields[i].width != VX_W16 && vx_fields[i].width != VX_W32 &&
+            vx_field_supported(&p, &vx_fields[i]))
+            first8 = i;
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, first8), 16);
+    uint8_t *used = calloc(n, 1);
+    for (int i = 0; i < vx_nfields; i++) {
+        size_t off = vx_vmcs_image_offset(&p, i);
+        if (!vx_field_supported(&p, &vx_fields[i])) {
+            ck_assert_uint_eq(off, 0);
+            continue;
+        }
+        size_t w = vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 4 : 8;
+        ck_assert_uint_ge(off, 16);
+        ck_assert_uint_le(off + w, n);
+        ck_assert_uint_eq(off % w, 0);
+        for (size_t k = off; k < off + w; k++) {
+            ck_assert_msg(!used[k], "%s overlaps at byte %zu", vx_fields[i].name, k);
+            used[k] = 1;
+        }
+        /* Little-endian, at the field's width. */
+        for (size_t k = 0; k < w; k++)
+            ck_assert_uint_eq(r[off + k], (uint8_t)(a->val[i] >> (8 * k)));
+    }
+    for (size_t k = 16; k < n; k++)
+        ck_assert_msg(used[k], "byte %zu of the image holds no field", k);
+    free(used);
+    ck_assert_uint_lt(vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_rip, NULL)),
+                      vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_limit, NULL)));
+    ck_assert_uint_lt(vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_limit, NULL)),
+                      vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_selector, NULL)));
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, -1), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, vx_nfields), 0);
+
+    /* Round trip: every supported field survives; an unsupported one
+     * (which software cannot read or write) is not in the image and
+     * reads back as 0. */
+    int seam = vx_field_index(VX_ENC_shared_ept_pointer, NULL);
+    ck_assert_uint_ne(a->val[seam], 0);
+    b->val[seam] = 7;
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, r, n), n);
     ck_assert_uint_eq(b->revision, 0x80000012u);
     ck_assert_uint_eq(b->abort, 5);
     ck_assert_int_eq(b->launched, 1);
     ck_assert_uint_eq(b->addr, 0x6000);
     for (int i = 0; i < vx_nfields; i++)
-        ck_assert_uint_eq(b->val[i], a->val[i]);
+        if (i != seam)
+            ck_assert_uint_eq(b->val[i], a->val[i]);
+    ck_assert_uint_eq(b->val[seam], 0);
 
     a->launched = 0;
-    vx_vmcs_to_region(a, r);
+    vx_vmcs_to_region(&p, a, r, n);
     ck_assert_uint_eq(r[8], 0);
-    vx_vmcs_from_region(b, r);
+    vx_vmcs_from_region(&p, b, r, n);
     ck_assert_int_eq(b->launched, 0);
 
     /* A corrupted image: any non-zero launch word is "launched", values
-     * are cut to their field's width. */
+     * are read at their field's width. */
     r[9] = 0x40;
-    int is = vx_field_index(VX_ENC_guest_es_selector, NULL);
-    memset(r + 16 + 8 * is, 0xff, 8);
-    vx_vmcs_from_region(b, r);
+    size_t os = vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_selector, NULL));
+    memset(r + os, 0xff, 2);
+    vx_vmcs_from_region(&p, b, r, n);
     ck_assert_int_eq(b->launched, 1);
     ck_assert_uint_eq(vx_vmcs_get(b, VX_ENC_guest_es_selector), 0xffff);
+
+    /* A region too small for the image: nothing is written or read. */
+    memset(r, 0xee, n + 64);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, a, r, n - 1), 0);
+    for (size_t k = 0; k < n + 64; k++)
+        ck_assert_uint_eq(r[k], 0xee);
+    b->revision = 1;
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, r, n - 1), 0);
+    ck_assert_uint_eq(b->revision, 1);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, NULL, r, n), 0);
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, NULL, n), 0);
     free(r);
     vx_vmcs_free(a);
     vx_vmcs_free(b);
+}
+END_TEST
+
+/* The image follows the profile: fewer fields, a smaller image. */
+START_TEST(test_region_profile)
+{
+    vx_profile full = full_profile(), ept = ept_profile(), none = empty_profile();
+    size_t nf = vx_vmcs_image_bytes(&full), ne = vx_vmcs_image_bytes(&ept),
+           n0 = vx_vmcs_image_bytes(&none);
+    ck_assert_uint_eq(ne, expected_image(&ept));
+    ck_assert_uint_eq(n0, expected_image(&none));
+    ck_assert_uint_lt(n0, ne);
+    ck_assert_uint_lt(ne, nf);
+    /* Every field of the table at 8 bytes would not fit in 1024 bytes
+     * (the size Intel cores report); the fields of a real processor do. */
+    ck_assert_uint_gt(16 + 8 * (size_t)vx_nfields, 1024);
+    ck_assert_uint_le(ne, 1024);
+    ck_assert_uint_ne(vx_vmcs_image_offset(&ept, vx_field_index(VX_ENC_ept_pointer, NULL)), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, vx_field_index(VX_ENC_virtual_processor_id, NULL)), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&none, vx_field_index(VX_ENC_ept_pointer, NULL)), 0);
+
+    /* vx_vmcs_image_fits: the first field, in image order, past the end. */
+    int f = 99;
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, ne, &f), 0);
+    ck_assert_int_eq(f, -1);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 4096, NULL), 0);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, ne - 1, &f), -1);
+    ck_assert_int_ge(f, 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, f) + 2, ne);   /* a 16-bit field ends it */
+    ck_assert_uint_eq(vx_fields[f].width, VX_W16);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 16, &f), -1);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, f), 16);      /* the first value */
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 15, &f), -1);
+    ck_assert_int_eq(f, -1);                                   /* not even the header */
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 100, NULL), -1);
 }
 END_TEST
 
@@ -583,6 +690,7 @@ static Suite *vmcs_suite(void)
     tcase_add_test(t, test_high_access);
     tcase_add_test(t, test_put_get);
     tcase_add_test(t, test_region);
+    tcase_add_test(t, test_region_profile);
     suite_add_tcase(s, t);
     t = tcase_create("support");
     tcase_add_test(t, test_supported_full);

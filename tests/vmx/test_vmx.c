@@ -1048,6 +1048,31 @@ START_TEST(vmcs_pointers_minimal)
 }
 END_TEST
 
+/* The VMCS stays inside its region (vmcs_size.S): on both profiles the
+ * region is 1024 bytes (IA32_VMX_BASIC[44:32], as Intel cores report),
+ * the program checks the bytes after it and the values surviving a copy
+ * of exactly those 1024 bytes to another page; here, that the run did it
+ * without an exception and that it wrote many fields. */
+START_TEST(vmcs_region_size)
+{
+    static const char *const cpus[] = {"icelake-server", "minimal"};
+    for (size_t c = 0; c < N(cpus); c++) {
+        json_t *ev = run_pass("vmcs_size.elf", cpus[c], NULL);
+        const json_t *basic = NULL;
+        for (int i = 0; i < vx_test_count(ev, "msr_read", NULL) && !basic; i++) {
+            const json_t *r = vx_test_find(ev, "msr_read", NULL, i);
+            if (vx_test_u64(r, "msr", NONE) == 0x480) basic = r;
+        }
+        ck_assert_msg(basic, "%s: no RDMSR of IA32_VMX_BASIC", cpus[c]);
+        ck_assert_uint_eq(vx_test_u64(basic, "value", 0) >> 32 & 0x1FFF, 1024);
+        ck_assert_int_gt(vx_test_count(ev, "vmcs_write", NULL), 100);
+        check_exceptions(ev, NULL, 0);
+        ck_assert_int_eq(vx_test_count(ev, "outside_memory", NULL), 0);
+        json_decref(ev);
+    }
+}
+END_TEST
+
 START_TEST(invept_invvpid_minimal)
 {
     json_t *ev = run_pass("invept.elf", "minimal", NULL);
@@ -1139,6 +1164,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, profiles_differ);
     tcase_add_test(tc, vmread_vmwrite_minimal);
     tcase_add_test(tc, vmcs_pointers_minimal);
+    tcase_add_test(tc, vmcs_region_size);
     tcase_add_test(tc, invept_invvpid_minimal);
     tcase_add_test(tc, every_program_every_profile);
     tcase_add_test(tc, harness_errors);
