@@ -157,6 +157,28 @@ START_TEST(test_known_fields)
     ck_assert_uint_eq(f->enc, 0x682C);
     ck_assert_uint_eq(f->feature, VX_FEAT_CET);
 
+    /* The four fields known from Bochs only (fields.def). */
+    f = F("msr_data");
+    ck_assert_uint_eq(f->enc, 0x2402);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_EXITINFO);
+    ck_assert_uint_eq(f->feature, VX_FEAT_MSRLIST);
+    f = F("guest_ia32_spec_ctrl");
+    ck_assert_uint_eq(f->enc, 0x282E);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_GUEST);
+    ck_assert_uint_eq(f->feature, VX_FEAT_GUEST_SPEC_CTRL);
+    f = F("host_ia32_spec_ctrl");
+    ck_assert_uint_eq(f->enc, 0x2C1A);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_HOST);
+    ck_assert_uint_eq(f->feature, VX_FEAT_HOST_SPEC_CTRL);
+    f = F("seam_guest_keyid");
+    ck_assert_uint_eq(f->enc, 0x4026);
+    ck_assert_uint_eq(f->width, VX_W32);
+    ck_assert_uint_eq(f->type, VX_T_CONTROL);
+    ck_assert_uint_eq(f->feature, VX_FEAT_SEAM);
+
     /* The generated encoding enum agrees with the table. */
     ck_assert_uint_eq(VX_ENC_guest_rip, 0x681E);
     ck_assert_uint_eq(VX_ENC_tsc_multiplier, 0x2032);
@@ -413,8 +435,7 @@ START_TEST(test_region)
     ck_assert_int_eq(b->launched, 1);
     ck_assert_uint_eq(b->addr, 0x6000);
     for (int i = 0; i < vx_nfields; i++)
-        if (i != seam)
-            ck_assert_uint_eq(b->val[i], a->val[i]);
+        ck_assert_uint_eq(b->val[i], vx_field_supported(&p, &vx_fields[i]) ? a->val[i] : 0);
     ck_assert_uint_eq(b->val[seam], 0);
 
     a->launched = 0;
@@ -492,9 +513,11 @@ START_TEST(test_supported_full)
     for (int i = 0; i < vx_nfields; i++)
         if (!vx_field_supported(&p, &vx_fields[i]))
             unsupported++;
-    /* Only shared_ept_pointer (SEAM, never enumerated). */
-    ck_assert_int_eq(unsupported, 1);
+    /* Only shared_ept_pointer and seam_guest_keyid (SEAM, never
+     * enumerated). */
+    ck_assert_int_eq(unsupported, 2);
     ck_assert_int_eq(vx_field_supported(&p, F("shared_ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("seam_guest_keyid")), 0);
     ck_assert_int_eq(vx_field_supported(NULL, F("shared_ept_pointer")), 0);
     ck_assert_int_eq(vx_field_supported(NULL, F("ept_pointer")), 1);
     ck_assert_int_eq(vx_field_supported(&p, NULL), 0);
@@ -636,6 +659,36 @@ START_TEST(test_supported_features)
     ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_fred_rsp1")), 0);
     ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exit_controls")), 1);
 
+    /* IA32_SPEC_CTRL: guest field with VM-entry bit 24, host field with
+     * secondary VM-exit bit 2. */
+    p = empty_profile();
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x484, (uint64_t)(1u << 24) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_spec_ctrl")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x493, 1ull << 2);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x483, (uint64_t)(1u << 31) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_fred_rsp1")), 0);
+
+    /* MSR data: tertiary bit 6 ("enable MSR-list instructions"). */
+    p = empty_profile();
+    set_msr(&p, 0x482, (uint64_t)(1u << 17) << 32);
+    set_msr(&p, 0x492, 1ull << 7);
+    ck_assert_int_eq(vx_field_supported(&p, F("msr_data")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("ia32_spec_ctrl_mask")), 1);
+    set_msr(&p, 0x492, 1ull << 6);
+    ck_assert_int_eq(vx_field_supported(&p, F("msr_data")), 1);
+    /* A read-only data field: VMWRITE error 13 with MISC bit 29 clear. */
+    vx_vmcs *v = vx_vmcs_new(0);
+    uint64_t x = 1;
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_msr_data | 1, &x), 0);
+    ck_assert_uint_eq(x, 0);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_msr_data, 1), 13);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_seam_guest_keyid, 1), 12);
+    vx_vmcs_free(v);
+
     ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_COUNT), 0);
     ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_ALWAYS), 1);
     ck_assert_int_eq(vx_feature_supported(NULL, VX_FEAT_SEAM), 0);
@@ -675,6 +728,148 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- The documentation agrees with the table ----------------------------- */
+
+/* The file at VX_SOURCE_ROOT/rel, NUL-terminated (free it). */
+static char *slurp(const char *rel)
+{
+    const char *root = getenv("VX_SOURCE_ROOT");
+    ck_assert_msg(root, "run through meson (VX_SOURCE_ROOT)");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* The text of the last column of the table row starting with `head`
+ * (copied to out), or NULL if the document has no such row. */
+static const char *row_last(const char *doc, const char *head, char *out, size_t len)
+{
+    const char *r = strstr(doc, head);
+    if (!r || (r != doc && r[-1] != '\n'))
+        return NULL;
+    const char *eol = strchr(r, '\n');
+    if (!eol)
+        eol = r + strlen(r);
+    const char *end = eol;
+    while (end > r && end[-1] != '|')
+        end--;
+    end--;                                   /* the closing '|' */
+    const char *start = end;
+    while (start > r && start[-1] != '|')
+        start--;
+    while (*start == ' ')
+        start++;
+    size_t n = (size_t)(end - start);
+    while (n && start[n - 1] == ' ')
+        n--;
+    ck_assert_uint_lt(n, len);
+    memcpy(out, start, n);
+    out[n] = 0;
+    return out;
+}
+
+static const char *const feat_ids[VX_FEAT_COUNT] = {
+#define VX_FEAT_DEF(id, text, c1, b1, c2, b2) #id,
+#include "../vmcs/features.def"
+#undef VX_FEAT_DEF
+};
+
+/* docs/vmcs-fields.md: the field count, and the feature table lists each
+ * feature once with exactly its fields, in table order. */
+START_TEST(test_doc_fields)
+{
+    char *doc = slurp("docs/vmcs-fields.md");
+    const char *at = strstr(doc, "fields in all");
+    ck_assert_ptr_nonnull(at);
+    while (at > doc && (at[-1] == ' ' || at[-1] == '\n'))
+        at--;
+    while (at > doc && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    ck_assert_int_eq(atoi(at), vx_nfields);
+
+    /* Rows of the feature table: "| `ID` |" with ID in capitals. */
+    int rows = 0;
+    for (const char *r = doc; (r = strstr(r, "\n| `")); r++) {
+        size_t k = 4;
+        while ((r[k] >= 'A' && r[k] <= 'Z') || (r[k] >= '0' && r[k] <= '9') || r[k] == '_')
+            k++;
+        if (k > 4 && r[k] == '`')
+            rows++;
+    }
+    ck_assert_int_eq(rows, VX_FEAT_COUNT);
+    static char want[4096], got[4096];
+    for (int f = 0; f < VX_FEAT_COUNT; f++) {
+        char head[64];
+        snprintf(head, sizeof head, "| `%s` |", feat_ids[f]);
+        want[0] = 0;
+        int n = 0;
+        for (int i = 0; i < vx_nfields; i++) {
+            if (vx_fields[i].feature != f)
+                continue;
+            if (f != VX_FEAT_ALWAYS)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+                         n ? ", " : "", vx_fields[i].name);
+            n++;
+        }
+        if (f == VX_FEAT_ALWAYS)
+            snprintf(want, sizeof want, "%d fields", n);
+        ck_assert_msg(n > 0, "feature %s makes no field exist", feat_ids[f]);
+        ck_assert_msg(row_last(doc, head, got, sizeof got), "docs/vmcs-fields.md: no row %s", head);
+        ck_assert_msg(!strcmp(got, want), "docs/vmcs-fields.md, row %s: \"%s\", the table says \"%s\"",
+                      head, got, want);
+    }
+    free(doc);
+}
+END_TEST
+
+/* docs/vmcs-layout.md: the image of each shipped profile, and of every
+ * field, as the model computes them. */
+START_TEST(test_doc_layout)
+{
+    char *doc = slurp("docs/vmcs-layout.md");
+    static const char *const names[] = {"icelake-server", "minimal", NULL};
+    char dir[1024], head[64], want[128], err[256];
+    snprintf(dir, sizeof dir, "%s/profiles", getenv("VX_SOURCE_ROOT"));
+    for (int k = 0; k < 3; k++) {
+        vx_profile p;
+        int n[3] = {0, 0, 0};
+        size_t bytes = 16;
+        if (names[k])
+            ck_assert_msg(vx_profile_load(names[k], dir, &p, err, sizeof err) == 0, "%s", err);
+        for (int i = 0; i < vx_nfields; i++) {
+            if (names[k] && !vx_field_supported(&p, &vx_fields[i]))
+                continue;
+            int g = vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 1 : 0;
+            n[g]++;
+            bytes += g == 2 ? 2 : g == 1 ? 4 : 8;
+        }
+        if (names[k]) {
+            ck_assert_uint_eq(bytes, vx_vmcs_image_bytes(&p));
+            ck_assert_uint_le(bytes, vx_profile_vmcs_size(&p));
+            snprintf(head, sizeof head, "| `%s` |", names[k]);
+        } else {
+            ck_assert_uint_gt(bytes, 1024);
+            snprintf(head, sizeof head, "| every field of the table |");
+        }
+        snprintf(want, sizeof want, "| %d, %d, %d | %zu bytes", n[0], n[1], n[2], bytes);
+        const char *r = strstr(doc, head);
+        ck_assert_msg(r, "docs/vmcs-layout.md: no row %s", head);
+        ck_assert_msg(!strncmp(r + strlen(head) - 1, want, strlen(want)),
+                      "docs/vmcs-layout.md, row %s: expected \"%s\"", head, want);
+    }
+    free(doc);
+}
+END_TEST
+
 static Suite *vmcs_suite(void)
 {
     Suite *s = suite_create("vmcs");
@@ -701,6 +896,10 @@ static Suite *vmcs_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("names");
     tcase_add_test(t, test_names);
+    suite_add_tcase(s, t);
+    t = tcase_create("docs");
+    tcase_add_test(t, test_doc_fields);
+    tcase_add_test(t, test_doc_layout);
     suite_add_tcase(s, t);
     return s;
 }
