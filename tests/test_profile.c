@@ -53,6 +53,25 @@ START_TEST(shipped_profiles)
 }
 END_TEST
 
+/* A description is kept whole (vmxsim profiles prints it), never cut. */
+START_TEST(descriptions_whole)
+{
+    static const char *const names[] = {"icelake-server", "minimal"};
+    for (int k = 0; k < 2; k++) {
+        char src[512], err[256];
+        snprintf(src, sizeof src, "%s/%s.json", getenv("VX_PROFILE_SRC"), names[k]);
+        json_t *j = json_load_file(src, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        const char *d = json_string_value(json_object_get(j, "description"));
+        ck_assert_ptr_nonnull(d);
+        vx_profile p;
+        ck_assert_msg(vx_profile_load(names[k], NULL, &p, err, sizeof err) == 0, "%s", err);
+        ck_assert_str_eq(p.description, d);
+        json_decref(j);
+    }
+}
+END_TEST
+
 START_TEST(cpuid_above_maximum)
 {
     vx_profile p;
@@ -99,6 +118,19 @@ static void set_msr(json_t *j, const char *name, const char *v)
 }
 
 static void c_none(json_t *j) { (void)j; }
+/* Descriptions: the longest that fits is kept, one character more is
+ * refused. */
+static void c_desc(json_t *j, size_t n)
+{
+    char *d = malloc(n + 1);
+    memset(d, 'd', n);
+    d[n] = 0;
+    json_object_set_new(j, "description", json_string(d));
+    free(d);
+}
+static void c_desc_max(json_t *j) { c_desc(j, sizeof ((vx_profile *)0)->description - 1); }
+static void c_desc_long(json_t *j) { c_desc(j, sizeof ((vx_profile *)0)->description); }
+static void c_desc_type(json_t *j) { json_object_set_new(j, "description", json_integer(1)); }
 static void c_key(json_t *j) { json_object_set_new(j, "costs", json_object()); }
 static void c_hex(json_t *j) { set_msr(j, "IA32_VMX_MISC", "12"); }
 static void c_msr(json_t *j) { set_msr(j, "0x47f", "0x0"); }
@@ -135,6 +167,9 @@ static void c_owned(json_t *j)
 START_TEST(validation_rules)
 {
     ck_assert_str_eq(load_changed(c_none), "");
+    ck_assert_str_eq(load_changed(c_desc_max), "");
+    ck_assert_str_eq(load_changed(c_desc_long), "t.json: \"description\" is 512 bytes long, at most 511 are allowed");
+    ck_assert_str_eq(load_changed(c_desc_type), "t.json: \"description\" must be a string");
     ck_assert_str_eq(load_changed(c_key), "t.json: unknown key \"costs\" in the profile");
     ck_assert_str_eq(load_changed(c_hex), "t.json: vmx_msrs.IA32_VMX_MISC: '12' is not a hexadecimal string like \"0x1f\"");
     ck_assert_str_eq(load_changed(c_msr), "t.json: vmx_msrs: \"0x47f\" is not a VMX capability MSR (0x480-0x493 or a name such as IA32_VMX_BASIC)");
@@ -191,6 +226,7 @@ int main(void)
     Suite *s = suite_create("profile");
     TCase *t = tcase_create("profile");
     tcase_add_test(t, shipped_profiles);
+    tcase_add_test(t, descriptions_whole);
     tcase_add_test(t, cpuid_above_maximum);
     tcase_add_test(t, validation_rules);
     tcase_add_test(t, files_and_names);

@@ -329,7 +329,13 @@ int vx_profile_load(const char *name_or_path, const char *dir, vx_profile *out,
     snprintf(out->name, sizeof out->name, "%s", json_string_value(jn));
     if (jd) {
         if (!json_is_string(jd)) { fail(&c, "\"description\" must be a string"); goto out; }
-        snprintf(out->description, sizeof out->description, "%s", json_string_value(jd));
+        /* Kept whole or refused: `vmxsim profiles` shows it as written. */
+        if (json_string_length(jd) >= sizeof out->description) {
+            fail(&c, "\"description\" is %zu bytes long, at most %zu are allowed",
+                 json_string_length(jd), sizeof out->description - 1);
+            goto out;
+        }
+        memcpy(out->description, json_string_value(jd), json_string_length(jd) + 1);
     }
     json_t *jv = json_object_get(root, "vmx_msrs"), *jc = json_object_get(root, "cpuid");
     if (!jv || !jc) { fail(&c, "\"vmx_msrs\" and \"cpuid\" are required"); goto out; }
