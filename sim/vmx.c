@@ -229,13 +229,23 @@ static void deactivate(vmxsim *m, vx_vmcs *v)
     vx_vmcs_free(v);
 }
 
-static void write_back(vmxsim *m, const vx_vmcs *v)
+/* Write the model's copy of a VMCS to its region (docs/vmcs-layout.md):
+ * exactly the image's bytes, never more than the profile's VMCS size
+ * (IA32_VMX_BASIC[44:32]), which the profile loader has checked can hold
+ * the image.  Returns 0, or -1 with the run ended if it could not. */
+static int write_back(vmxsim *m, const vx_vmcs *v)
 {
     uint8_t region[4096];
-    size_t n = vx_vmcs_region_bytes();
-    if (n > sizeof region) n = sizeof region;
-    vx_vmcs_to_region(v, region);
+    size_t size = vx_profile_vmcs_size(&m->prof);
+    if (size > sizeof region) size = sizeof region;
+    size_t n = vx_vmcs_to_region(&m->prof, v, region, size);
+    if (!n) {
+        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                   "the VMCS image does not fit the profile's %zu-byte VMCS region", size);
+        return -1;
+    }
     vx_phys_write(m, v->addr, region, n);
+    return 0;
 }
 
 static vx_action vmxoff(vmxsim *m, const vx_insn *in, vmx_ev *e)
@@ -249,7 +259,7 @@ static vx_action vmxoff(vmxsim *m, const vx_insn *in, vmx_ev *e)
     while (m->nactive) {
         vx_vmcs *v = m->active[0];
         if (v->launched == LAUNCH_LAUNCHED) v->launched = LAUNCH_LOST_BY_VMXOFF;
-        write_back(m, v);
+        if (write_back(m, v) < 0) return VX_STOP;
         if (v->launched == LAUNCH_LOST_BY_VMXOFF)
             vx_phys_write32(m, v->addr + VX_VMCS_OFF_LAUNCH, LAUNCH_LOST_BY_VMXOFF);
         deactivate(m, v);
@@ -273,7 +283,7 @@ static vx_action vmclear(vmxsim *m, const vx_insn *in, vmx_ev *e)
     if (v) {
         /* Ensure the data is in memory, launch state clear. */
         v->launched = LAUNCH_CLEAR;
-        write_back(m, v);
+        if (write_back(m, v) < 0) return VX_STOP;
         deactivate(m, v);
     } else {
         vx_phys_write32(m, addr + VX_VMCS_OFF_LAUNCH, LAUNCH_CLEAR);
@@ -301,11 +311,17 @@ static vx_action vmptrld(vmxsim *m, const vx_insn *in, vmx_ev *e)
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "out of memory");
             return VX_STOP;
         }
+        /* Read exactly the image's bytes (within the VMCS size). */
         uint8_t region[4096];
-        size_t n = vx_vmcs_region_bytes();
-        if (n > sizeof region) n = sizeof region;
+        size_t n = vx_vmcs_image_bytes(&m->prof);
+        if (n > sizeof region || n > vx_profile_vmcs_size(&m->prof)) {
+            vx_vmcs_free(v);
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
+                       "the VMCS image does not fit the profile's VMCS region");
+            return VX_STOP;
+        }
         vx_phys_read(m, addr, region, n);
-        vx_vmcs_from_region(v, region);
+        vx_vmcs_from_region(&m->prof, v, region, n);
         uint32_t launch;
         memcpy(&launch, region + VX_VMCS_OFF_LAUNCH, 4);
         if (launch == LAUNCH_LOST_BY_VMXOFF) v->launched = LAUNCH_LOST_BY_VMXOFF;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../vmcs/profile.h"
+#include "../vmcs/vmcs.h"
 
 START_TEST(shipped_profiles)
 {
@@ -26,6 +27,8 @@ START_TEST(shipped_profiles)
     ck_assert_uint_eq(v, 0x00da040000000004ull);
     ck_assert_uint_eq(vx_profile_vmcs_revision(&p), 4);
     ck_assert_uint_eq(vx_profile_vmcs_size(&p), 1024);
+    /* The model's image of the fields this processor has fits in it. */
+    ck_assert_uint_le(vx_vmcs_image_bytes(&p), 1024);
     ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x48B, &v), 0);
     ck_assert_uint_eq(v >> 32 & 0xA2, 0xA2);        /* EPT, VPID, unrestricted guest */
     ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x481, &v), 0);
@@ -39,6 +42,7 @@ START_TEST(shipped_profiles)
     ck_assert_uint_eq(r[2] >> 5 & 1, 1);
     ck_assert_msg(vx_profile_load("minimal", NULL, &p, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(p.maxphyaddr, 36);
+    ck_assert_uint_le(vx_vmcs_image_bytes(&p), vx_profile_vmcs_size(&p));
     ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x48B, &v), -1);
     ck_assert_int_eq(vx_profile_vmx_msr(&p, 0x485, &v), 0);
     ck_assert_uint_eq(v >> 29 & 1, 0);
@@ -46,6 +50,25 @@ START_TEST(shipped_profiles)
     ck_assert_int_eq(vx_profile_list(NULL, names, 8), 2);
     ck_assert_str_eq(names[0], "icelake-server");
     ck_assert_str_eq(names[1], "minimal");
+}
+END_TEST
+
+/* A description is kept whole (vmxsim profiles prints it), never cut. */
+START_TEST(descriptions_whole)
+{
+    static const char *const names[] = {"icelake-server", "minimal"};
+    for (int k = 0; k < 2; k++) {
+        char src[512], err[256];
+        snprintf(src, sizeof src, "%s/%s.json", getenv("VX_PROFILE_SRC"), names[k]);
+        json_t *j = json_load_file(src, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        const char *d = json_string_value(json_object_get(j, "description"));
+        ck_assert_ptr_nonnull(d);
+        vx_profile p;
+        ck_assert_msg(vx_profile_load(names[k], NULL, &p, err, sizeof err) == 0, "%s", err);
+        ck_assert_str_eq(p.description, d);
+        json_decref(j);
+    }
 }
 END_TEST
 
@@ -95,11 +118,28 @@ static void set_msr(json_t *j, const char *name, const char *v)
 }
 
 static void c_none(json_t *j) { (void)j; }
+/* Descriptions: the longest that fits is kept, one character more is
+ * refused. */
+static void c_desc(json_t *j, size_t n)
+{
+    char *d = malloc(n + 1);
+    memset(d, 'd', n);
+    d[n] = 0;
+    json_object_set_new(j, "description", json_string(d));
+    free(d);
+}
+static void c_desc_max(json_t *j) { c_desc(j, sizeof ((vx_profile *)0)->description - 1); }
+static void c_desc_long(json_t *j) { c_desc(j, sizeof ((vx_profile *)0)->description); }
+static void c_desc_type(json_t *j) { json_object_set_new(j, "description", json_integer(1)); }
 static void c_key(json_t *j) { json_object_set_new(j, "costs", json_object()); }
 static void c_hex(json_t *j) { set_msr(j, "IA32_VMX_MISC", "12"); }
 static void c_msr(json_t *j) { set_msr(j, "0x47f", "0x0"); }
 static void c_rev31(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d8040080000004"); }
 static void c_size(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d8000000000004"); }
+/* VMCS sizes too small for the model's image of the supported fields
+ * (docs/vmcs-layout.md): 512 bytes, and 8 (not even the header). */
+static void c_small(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x005a020000000004"); }
+static void c_tiny(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x005a000800000004"); }
 static void c_memtype(json_t *j) { set_msr(j, "IA32_VMX_BASIC", "0x00d4040000000004"); }
 static void c_ctl(json_t *j) { set_msr(j, "IA32_VMX_PINBASED_CTLS", "0x0000001600000017"); }
 static void c_fixed(json_t *j) { set_msr(j, "IA32_VMX_CR0_FIXED1", "0x7fffffff"); }
@@ -127,11 +167,16 @@ static void c_owned(json_t *j)
 START_TEST(validation_rules)
 {
     ck_assert_str_eq(load_changed(c_none), "");
+    ck_assert_str_eq(load_changed(c_desc_max), "");
+    ck_assert_str_eq(load_changed(c_desc_long), "t.json: \"description\" is 512 bytes long, at most 511 are allowed");
+    ck_assert_str_eq(load_changed(c_desc_type), "t.json: \"description\" must be a string");
     ck_assert_str_eq(load_changed(c_key), "t.json: unknown key \"costs\" in the profile");
     ck_assert_str_eq(load_changed(c_hex), "t.json: vmx_msrs.IA32_VMX_MISC: '12' is not a hexadecimal string like \"0x1f\"");
     ck_assert_str_eq(load_changed(c_msr), "t.json: vmx_msrs: \"0x47f\" is not a VMX capability MSR (0x480-0x493 or a name such as IA32_VMX_BASIC)");
     ck_assert_str_eq(load_changed(c_rev31), "t.json: IA32_VMX_BASIC: bit 31 must be 0 (A.1)");
     ck_assert_str_eq(load_changed(c_size), "t.json: IA32_VMX_BASIC: VMCS size 0 is not in 1..4096 (A.1)");
+    ck_assert_str_eq(load_changed(c_small), "t.json: IA32_VMX_BASIC: VMCS size 512 cannot hold field host_rsp (the image of the fields this profile supports needs 748 bytes, docs/vmcs-layout.md)");
+    ck_assert_str_eq(load_changed(c_tiny), "t.json: IA32_VMX_BASIC: VMCS size 8 cannot hold the 16-byte header (the image of the fields this profile supports needs 748 bytes, docs/vmcs-layout.md)");
     ck_assert_str_eq(load_changed(c_memtype), "t.json: IA32_VMX_BASIC: memory type 5 is neither UC (0) nor WB (6) (A.1)");
     ck_assert_str_eq(load_changed(c_ctl), "t.json: IA32_VMX_PINBASED_CTLS: a bit required to be 1 (bits 31:0) is not allowed to be 1 (bits 63:32)");
     ck_assert_str_eq(load_changed(c_fixed), "t.json: IA32_VMX_CR0_FIXED0 has a bit that IA32_VMX_CR0_FIXED1 does not allow (A.7)");
@@ -181,6 +226,7 @@ int main(void)
     Suite *s = suite_create("profile");
     TCase *t = tcase_create("profile");
     tcase_add_test(t, shipped_profiles);
+    tcase_add_test(t, descriptions_whole);
     tcase_add_test(t, cpuid_above_maximum);
     tcase_add_test(t, validation_rules);
     tcase_add_test(t, files_and_names);

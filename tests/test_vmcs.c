@@ -157,6 +157,28 @@ START_TEST(test_known_fields)
     ck_assert_uint_eq(f->enc, 0x682C);
     ck_assert_uint_eq(f->feature, VX_FEAT_CET);
 
+    /* The four fields known from Bochs only (fields.def). */
+    f = F("msr_data");
+    ck_assert_uint_eq(f->enc, 0x2402);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_EXITINFO);
+    ck_assert_uint_eq(f->feature, VX_FEAT_MSRLIST);
+    f = F("guest_ia32_spec_ctrl");
+    ck_assert_uint_eq(f->enc, 0x282E);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_GUEST);
+    ck_assert_uint_eq(f->feature, VX_FEAT_GUEST_SPEC_CTRL);
+    f = F("host_ia32_spec_ctrl");
+    ck_assert_uint_eq(f->enc, 0x2C1A);
+    ck_assert_uint_eq(f->width, VX_W64);
+    ck_assert_uint_eq(f->type, VX_T_HOST);
+    ck_assert_uint_eq(f->feature, VX_FEAT_HOST_SPEC_CTRL);
+    f = F("seam_guest_keyid");
+    ck_assert_uint_eq(f->enc, 0x4026);
+    ck_assert_uint_eq(f->width, VX_W32);
+    ck_assert_uint_eq(f->type, VX_T_CONTROL);
+    ck_assert_uint_eq(f->feature, VX_FEAT_SEAM);
+
     /* The generated encoding enum agrees with the table. */
     ck_assert_uint_eq(VX_ENC_guest_rip, 0x681E);
     ck_assert_uint_eq(VX_ENC_tsc_multiplier, 0x2032);
@@ -324,12 +346,28 @@ END_TEST
 
 /* ---- Region image ------------------------------------------------------- */
 
+/* The image size computed from first principles: header, then 8 bytes
+ * for each supported 64-bit or natural-width field, 4 for each 32-bit
+ * and 2 for each 16-bit one. */
+static size_t expected_image(const vx_profile *p)
+{
+    size_t n = 16;
+    for (int i = 0; i < vx_nfields; i++) {
+        if (!vx_field_supported(p, &vx_fields[i]))
+            continue;
+        n += vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 4 : 8;
+    }
+    return n;
+}
+
 START_TEST(test_region)
 {
-    size_t n = vx_vmcs_region_bytes();
-    ck_assert_uint_eq(n, 16 + 8 * (size_t)vx_nfields);
+    vx_profile p = full_profile();
+    size_t n = vx_vmcs_image_bytes(&p);
+    ck_assert_int_eq(VX_NFIELDS, vx_nfields);
+    ck_assert_uint_eq(n, expected_image(&p));
     ck_assert_uint_le(n, 4096);
-    printf("vmcs: %d fields, region image %zu bytes\n", vx_nfields, n);
+    printf("vmcs: %d fields, image of every supported field %zu bytes\n", vx_nfields, n);
 
     vx_vmcs *a = vx_vmcs_new(0x5000), *b = vx_vmcs_new(0x6000);
     a->revision = 0x80000012u;
@@ -338,41 +376,131 @@ START_TEST(test_region)
     for (int i = 0; i < vx_nfields; i++)
         ck_assert_int_eq(vx_vmcs_put(a, vx_fields[i].enc,
                                      0x0102030405060708ull * (uint64_t)(i + 1)), 0);
-    uint8_t *r = malloc(n);
-    memset(r, 0xee, n);
-    vx_vmcs_to_region(a, r);
+    /* The image is written in place and nothing after it is touched. */
+    uint8_t *r = malloc(n + 64);
+    memset(r, 0xee, n + 64);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, a, r, n), n);
+    for (size_t k = n; k < n + 64; k++)
+        ck_assert_msg(r[k] == 0xee, "byte %zu after the image written", k);
     const uint8_t head[16] = {0x12, 0, 0, 0x80, 5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
     ck_assert_mem_eq(r, head, 16);
-    int ir = vx_field_index(VX_ENC_guest_rip, NULL);
-    uint64_t rip = vx_vmcs_get(a, VX_ENC_guest_rip);
-    for (int k = 0; k < 8; k++)
-        ck_assert_uint_eq(r[16 + 8 * ir + k], (uint8_t)(rip >> (8 * k)));
 
-    vx_vmcs_from_region(b, r);
+    /* Packed by width, 8-byte values first, each group in table order:
+     * the first 8-byte field is right after the header, every value is
+     * aligned to its size and no two overlap. */
+    int first8 = -1;
+    for (int i = 0; i < vx_nfields && first8 < 0; i++)
+        if (vx_fields[i].width != VX_W16 && vx_fields[i].width != VX_W32 &&
+            vx_field_supported(&p, &vx_fields[i]))
+            first8 = i;
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, first8), 16);
+    uint8_t *used = calloc(n, 1);
+    for (int i = 0; i < vx_nfields; i++) {
+        size_t off = vx_vmcs_image_offset(&p, i);
+        if (!vx_field_supported(&p, &vx_fields[i])) {
+            ck_assert_uint_eq(off, 0);
+            continue;
+        }
+        size_t w = vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 4 : 8;
+        ck_assert_uint_ge(off, 16);
+        ck_assert_uint_le(off + w, n);
+        ck_assert_uint_eq(off % w, 0);
+        for (size_t k = off; k < off + w; k++) {
+            ck_assert_msg(!used[k], "%s overlaps at byte %zu", vx_fields[i].name, k);
+            used[k] = 1;
+        }
+        /* Little-endian, at the field's width. */
+        for (size_t k = 0; k < w; k++)
+            ck_assert_uint_eq(r[off + k], (uint8_t)(a->val[i] >> (8 * k)));
+    }
+    for (size_t k = 16; k < n; k++)
+        ck_assert_msg(used[k], "byte %zu of the image holds no field", k);
+    free(used);
+    ck_assert_uint_lt(vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_rip, NULL)),
+                      vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_limit, NULL)));
+    ck_assert_uint_lt(vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_limit, NULL)),
+                      vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_selector, NULL)));
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, -1), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&p, vx_nfields), 0);
+
+    /* Round trip: every supported field survives; an unsupported one
+     * (which software cannot read or write) is not in the image and
+     * reads back as 0. */
+    int seam = vx_field_index(VX_ENC_shared_ept_pointer, NULL);
+    ck_assert_uint_ne(a->val[seam], 0);
+    b->val[seam] = 7;
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, r, n), n);
     ck_assert_uint_eq(b->revision, 0x80000012u);
     ck_assert_uint_eq(b->abort, 5);
     ck_assert_int_eq(b->launched, 1);
     ck_assert_uint_eq(b->addr, 0x6000);
     for (int i = 0; i < vx_nfields; i++)
-        ck_assert_uint_eq(b->val[i], a->val[i]);
+        ck_assert_uint_eq(b->val[i], vx_field_supported(&p, &vx_fields[i]) ? a->val[i] : 0);
+    ck_assert_uint_eq(b->val[seam], 0);
 
     a->launched = 0;
-    vx_vmcs_to_region(a, r);
+    vx_vmcs_to_region(&p, a, r, n);
     ck_assert_uint_eq(r[8], 0);
-    vx_vmcs_from_region(b, r);
+    vx_vmcs_from_region(&p, b, r, n);
     ck_assert_int_eq(b->launched, 0);
 
     /* A corrupted image: any non-zero launch word is "launched", values
-     * are cut to their field's width. */
+     * are read at their field's width. */
     r[9] = 0x40;
-    int is = vx_field_index(VX_ENC_guest_es_selector, NULL);
-    memset(r + 16 + 8 * is, 0xff, 8);
-    vx_vmcs_from_region(b, r);
+    size_t os = vx_vmcs_image_offset(&p, vx_field_index(VX_ENC_guest_es_selector, NULL));
+    memset(r + os, 0xff, 2);
+    vx_vmcs_from_region(&p, b, r, n);
     ck_assert_int_eq(b->launched, 1);
     ck_assert_uint_eq(vx_vmcs_get(b, VX_ENC_guest_es_selector), 0xffff);
+
+    /* A region too small for the image: nothing is written or read. */
+    memset(r, 0xee, n + 64);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, a, r, n - 1), 0);
+    for (size_t k = 0; k < n + 64; k++)
+        ck_assert_uint_eq(r[k], 0xee);
+    b->revision = 1;
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, r, n - 1), 0);
+    ck_assert_uint_eq(b->revision, 1);
+    ck_assert_uint_eq(vx_vmcs_to_region(&p, NULL, r, n), 0);
+    ck_assert_uint_eq(vx_vmcs_from_region(&p, b, NULL, n), 0);
     free(r);
     vx_vmcs_free(a);
     vx_vmcs_free(b);
+}
+END_TEST
+
+/* The image follows the profile: fewer fields, a smaller image. */
+START_TEST(test_region_profile)
+{
+    vx_profile full = full_profile(), ept = ept_profile(), none = empty_profile();
+    size_t nf = vx_vmcs_image_bytes(&full), ne = vx_vmcs_image_bytes(&ept),
+           n0 = vx_vmcs_image_bytes(&none);
+    ck_assert_uint_eq(ne, expected_image(&ept));
+    ck_assert_uint_eq(n0, expected_image(&none));
+    ck_assert_uint_lt(n0, ne);
+    ck_assert_uint_lt(ne, nf);
+    /* Every field of the table at 8 bytes would not fit in 1024 bytes
+     * (the size Intel cores report); the fields of a real processor do. */
+    ck_assert_uint_gt(16 + 8 * (size_t)vx_nfields, 1024);
+    ck_assert_uint_le(ne, 1024);
+    ck_assert_uint_ne(vx_vmcs_image_offset(&ept, vx_field_index(VX_ENC_ept_pointer, NULL)), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, vx_field_index(VX_ENC_virtual_processor_id, NULL)), 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&none, vx_field_index(VX_ENC_ept_pointer, NULL)), 0);
+
+    /* vx_vmcs_image_fits: the first field, in image order, past the end. */
+    int f = 99;
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, ne, &f), 0);
+    ck_assert_int_eq(f, -1);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 4096, NULL), 0);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, ne - 1, &f), -1);
+    ck_assert_int_ge(f, 0);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, f) + 2, ne);   /* a 16-bit field ends it */
+    ck_assert_uint_eq(vx_fields[f].width, VX_W16);
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 16, &f), -1);
+    ck_assert_uint_eq(vx_vmcs_image_offset(&ept, f), 16);      /* the first value */
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 15, &f), -1);
+    ck_assert_int_eq(f, -1);                                   /* not even the header */
+    ck_assert_int_eq(vx_vmcs_image_fits(&ept, 100, NULL), -1);
 }
 END_TEST
 
@@ -385,9 +513,11 @@ START_TEST(test_supported_full)
     for (int i = 0; i < vx_nfields; i++)
         if (!vx_field_supported(&p, &vx_fields[i]))
             unsupported++;
-    /* Only shared_ept_pointer (SEAM, never enumerated). */
-    ck_assert_int_eq(unsupported, 1);
+    /* Only shared_ept_pointer and seam_guest_keyid (SEAM, never
+     * enumerated). */
+    ck_assert_int_eq(unsupported, 2);
     ck_assert_int_eq(vx_field_supported(&p, F("shared_ept_pointer")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("seam_guest_keyid")), 0);
     ck_assert_int_eq(vx_field_supported(NULL, F("shared_ept_pointer")), 0);
     ck_assert_int_eq(vx_field_supported(NULL, F("ept_pointer")), 1);
     ck_assert_int_eq(vx_field_supported(&p, NULL), 0);
@@ -529,6 +659,36 @@ START_TEST(test_supported_features)
     ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_fred_rsp1")), 0);
     ck_assert_int_eq(vx_field_supported(&p, F("secondary_vm_exit_controls")), 1);
 
+    /* IA32_SPEC_CTRL: guest field with VM-entry bit 24, host field with
+     * secondary VM-exit bit 2. */
+    p = empty_profile();
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x484, (uint64_t)(1u << 24) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("guest_ia32_spec_ctrl")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x493, 1ull << 2);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 0);
+    set_msr(&p, 0x483, (uint64_t)(1u << 31) << 32);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_spec_ctrl")), 1);
+    ck_assert_int_eq(vx_field_supported(&p, F("host_ia32_fred_rsp1")), 0);
+
+    /* MSR data: tertiary bit 6 ("enable MSR-list instructions"). */
+    p = empty_profile();
+    set_msr(&p, 0x482, (uint64_t)(1u << 17) << 32);
+    set_msr(&p, 0x492, 1ull << 7);
+    ck_assert_int_eq(vx_field_supported(&p, F("msr_data")), 0);
+    ck_assert_int_eq(vx_field_supported(&p, F("ia32_spec_ctrl_mask")), 1);
+    set_msr(&p, 0x492, 1ull << 6);
+    ck_assert_int_eq(vx_field_supported(&p, F("msr_data")), 1);
+    /* A read-only data field: VMWRITE error 13 with MISC bit 29 clear. */
+    vx_vmcs *v = vx_vmcs_new(0);
+    uint64_t x = 1;
+    ck_assert_int_eq(vx_vmcs_read(&p, v, VX_ENC_msr_data | 1, &x), 0);
+    ck_assert_uint_eq(x, 0);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_msr_data, 1), 13);
+    ck_assert_int_eq(vx_vmcs_write(&p, v, VX_ENC_seam_guest_keyid, 1), 12);
+    vx_vmcs_free(v);
+
     ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_COUNT), 0);
     ck_assert_int_eq(vx_feature_supported(&p, VX_FEAT_ALWAYS), 1);
     ck_assert_int_eq(vx_feature_supported(NULL, VX_FEAT_SEAM), 0);
@@ -568,6 +728,148 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- The documentation agrees with the table ----------------------------- */
+
+/* The file at VX_SOURCE_ROOT/rel, NUL-terminated (free it). */
+static char *slurp(const char *rel)
+{
+    const char *root = getenv("VX_SOURCE_ROOT");
+    ck_assert_msg(root, "run through meson (VX_SOURCE_ROOT)");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* The text of the last column of the table row starting with `head`
+ * (copied to out), or NULL if the document has no such row. */
+static const char *row_last(const char *doc, const char *head, char *out, size_t len)
+{
+    const char *r = strstr(doc, head);
+    if (!r || (r != doc && r[-1] != '\n'))
+        return NULL;
+    const char *eol = strchr(r, '\n');
+    if (!eol)
+        eol = r + strlen(r);
+    const char *end = eol;
+    while (end > r && end[-1] != '|')
+        end--;
+    end--;                                   /* the closing '|' */
+    const char *start = end;
+    while (start > r && start[-1] != '|')
+        start--;
+    while (*start == ' ')
+        start++;
+    size_t n = (size_t)(end - start);
+    while (n && start[n - 1] == ' ')
+        n--;
+    ck_assert_uint_lt(n, len);
+    memcpy(out, start, n);
+    out[n] = 0;
+    return out;
+}
+
+static const char *const feat_ids[VX_FEAT_COUNT] = {
+#define VX_FEAT_DEF(id, text, c1, b1, c2, b2) #id,
+#include "../vmcs/features.def"
+#undef VX_FEAT_DEF
+};
+
+/* docs/vmcs-fields.md: the field count, and the feature table lists each
+ * feature once with exactly its fields, in table order. */
+START_TEST(test_doc_fields)
+{
+    char *doc = slurp("docs/vmcs-fields.md");
+    const char *at = strstr(doc, "fields in all");
+    ck_assert_ptr_nonnull(at);
+    while (at > doc && (at[-1] == ' ' || at[-1] == '\n'))
+        at--;
+    while (at > doc && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    ck_assert_int_eq(atoi(at), vx_nfields);
+
+    /* Rows of the feature table: "| `ID` |" with ID in capitals. */
+    int rows = 0;
+    for (const char *r = doc; (r = strstr(r, "\n| `")); r++) {
+        size_t k = 4;
+        while ((r[k] >= 'A' && r[k] <= 'Z') || (r[k] >= '0' && r[k] <= '9') || r[k] == '_')
+            k++;
+        if (k > 4 && r[k] == '`')
+            rows++;
+    }
+    ck_assert_int_eq(rows, VX_FEAT_COUNT);
+    static char want[4096], got[4096];
+    for (int f = 0; f < VX_FEAT_COUNT; f++) {
+        char head[64];
+        snprintf(head, sizeof head, "| `%s` |", feat_ids[f]);
+        want[0] = 0;
+        int n = 0;
+        for (int i = 0; i < vx_nfields; i++) {
+            if (vx_fields[i].feature != f)
+                continue;
+            if (f != VX_FEAT_ALWAYS)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+                         n ? ", " : "", vx_fields[i].name);
+            n++;
+        }
+        if (f == VX_FEAT_ALWAYS)
+            snprintf(want, sizeof want, "%d fields", n);
+        ck_assert_msg(n > 0, "feature %s makes no field exist", feat_ids[f]);
+        ck_assert_msg(row_last(doc, head, got, sizeof got), "docs/vmcs-fields.md: no row %s", head);
+        ck_assert_msg(!strcmp(got, want), "docs/vmcs-fields.md, row %s: \"%s\", the table says \"%s\"",
+                      head, got, want);
+    }
+    free(doc);
+}
+END_TEST
+
+/* docs/vmcs-layout.md: the image of each shipped profile, and of every
+ * field, as the model computes them. */
+START_TEST(test_doc_layout)
+{
+    char *doc = slurp("docs/vmcs-layout.md");
+    static const char *const names[] = {"icelake-server", "minimal", NULL};
+    char dir[1024], head[64], want[128], err[256];
+    snprintf(dir, sizeof dir, "%s/profiles", getenv("VX_SOURCE_ROOT"));
+    for (int k = 0; k < 3; k++) {
+        vx_profile p;
+        int n[3] = {0, 0, 0};
+        size_t bytes = 16;
+        if (names[k])
+            ck_assert_msg(vx_profile_load(names[k], dir, &p, err, sizeof err) == 0, "%s", err);
+        for (int i = 0; i < vx_nfields; i++) {
+            if (names[k] && !vx_field_supported(&p, &vx_fields[i]))
+                continue;
+            int g = vx_fields[i].width == VX_W16 ? 2 : vx_fields[i].width == VX_W32 ? 1 : 0;
+            n[g]++;
+            bytes += g == 2 ? 2 : g == 1 ? 4 : 8;
+        }
+        if (names[k]) {
+            ck_assert_uint_eq(bytes, vx_vmcs_image_bytes(&p));
+            ck_assert_uint_le(bytes, vx_profile_vmcs_size(&p));
+            snprintf(head, sizeof head, "| `%s` |", names[k]);
+        } else {
+            ck_assert_uint_gt(bytes, 1024);
+            snprintf(head, sizeof head, "| every field of the table |");
+        }
+        snprintf(want, sizeof want, "| %d, %d, %d | %zu bytes", n[0], n[1], n[2], bytes);
+        const char *r = strstr(doc, head);
+        ck_assert_msg(r, "docs/vmcs-layout.md: no row %s", head);
+        ck_assert_msg(!strncmp(r + strlen(head) - 1, want, strlen(want)),
+                      "docs/vmcs-layout.md, row %s: expected \"%s\"", head, want);
+    }
+    free(doc);
+}
+END_TEST
+
 static Suite *vmcs_suite(void)
 {
     Suite *s = suite_create("vmcs");
@@ -583,6 +885,7 @@ static Suite *vmcs_suite(void)
     tcase_add_test(t, test_high_access);
     tcase_add_test(t, test_put_get);
     tcase_add_test(t, test_region);
+    tcase_add_test(t, test_region_profile);
     suite_add_tcase(s, t);
     t = tcase_create("support");
     tcase_add_test(t, test_supported_full);
@@ -593,6 +896,10 @@ static Suite *vmcs_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("names");
     tcase_add_test(t, test_names);
+    suite_add_tcase(s, t);
+    t = tcase_create("docs");
+    tcase_add_test(t, test_doc_fields);
+    tcase_add_test(t, test_doc_layout);
     suite_add_tcase(s, t);
     return s;
 }

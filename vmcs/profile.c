@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "vmcs.h"
 
 #ifndef VX_PROFILE_DIR
 #define VX_PROFILE_DIR "profiles"
@@ -41,7 +42,7 @@ typedef struct ctx {
 
 static int fail(ctx *c, const char *fmt, ...)
 {
-    char msg[200];
+    char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -262,6 +263,15 @@ static int check_consistency(ctx *c, vx_profile *p)
                        "may be 1 (A.11)");
     if (has_msr(p, 0x492) || has_msr(p, 0x493))
         return fail(c, "tertiary controls and secondary VM-exit controls are not modelled");
+    /* The model keeps a VMCS in memory as an image of the fields this
+     * processor supports (docs/vmcs-layout.md) and never writes beyond
+     * the VMCS size, so the size must hold that image. */
+    int field;
+    if (vx_vmcs_image_fits(p, size, &field) < 0)
+        return fail(c, "IA32_VMX_BASIC: VMCS size %u cannot hold %s%s (the image of "
+                       "the fields this profile supports needs %zu bytes, docs/vmcs-layout.md)",
+                    size, field >= 0 ? "field " : "the 16-byte header",
+                    field >= 0 ? vx_fields[field].name : "", vx_vmcs_image_bytes(p));
     return 0;
 }
 
@@ -319,7 +329,13 @@ int vx_profile_load(const char *name_or_path, const char *dir, vx_profile *out,
     snprintf(out->name, sizeof out->name, "%s", json_string_value(jn));
     if (jd) {
         if (!json_is_string(jd)) { fail(&c, "\"description\" must be a string"); goto out; }
-        snprintf(out->description, sizeof out->description, "%s", json_string_value(jd));
+        /* Kept whole or refused: `vmxsim profiles` shows it as written. */
+        if (json_string_length(jd) >= sizeof out->description) {
+            fail(&c, "\"description\" is %zu bytes long, at most %zu are allowed",
+                 json_string_length(jd), sizeof out->description - 1);
+            goto out;
+        }
+        memcpy(out->description, json_string_value(jd), json_string_length(jd) + 1);
     }
     json_t *jv = json_object_get(root, "vmx_msrs"), *jc = json_object_get(root, "cpuid");
     if (!jv || !jc) { fail(&c, "\"vmx_msrs\" and \"cpuid\" are required"); goto out; }

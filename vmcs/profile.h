@@ -28,7 +28,7 @@ typedef struct vx_profile_msr {
 
 typedef struct vx_profile {
     char name[64];
-    char description[160];
+    char description[512];   /* whole: a longer one is refused */
     unsigned maxphyaddr;      /* physical-address width, from CPUID 80000008 */
     /* VMX capability MSRs 0x480-0x493; bit i of vmx_msr_present says
      * whether MSR 0x480+i exists (RDMSR of an absent one is #GP). */

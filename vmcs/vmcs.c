@@ -112,66 +112,139 @@ uint64_t vx_vmcs_get(const vx_vmcs *v, uint32_t enc)
 
 /* ---- Region image ------------------------------------------------------- */
 /* The format of the VMCS region beyond its first 8 bytes is
- * implementation-specific (SDM Vol. 3C 25.2); this is the model's, fixed
- * little-endian so an image means the same on any host. */
+ * implementation-specific (SDM Vol. 3C 25.2); this is the model's
+ * (docs/vmcs-layout.md), fixed little-endian so an image means the same
+ * on any host.  It holds only the fields the profile supports: the
+ * others cannot be read or written by software (VMREAD/VMWRITE error 12),
+ * so nothing of them needs to survive in memory, and the image of a
+ * profile like the shipped ones (1024-byte regions, as Intel cores
+ * report) fits where an image of every field would not. */
 
-static void put32(uint8_t *r, uint32_t x)
+static unsigned value_bytes(unsigned width)
 {
-    for (int k = 0; k < 4; k++)
+    switch (width) {
+    case VX_W16: return 2;
+    case VX_W32: return 4;
+    default: return 8;       /* 64-bit and natural width */
+    }
+}
+
+static void put_le(uint8_t *r, uint64_t x, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
         r[k] = (uint8_t)(x >> (8 * k));
 }
 
-static void put64(uint8_t *r, uint64_t x)
-{
-    for (int k = 0; k < 8; k++)
-        r[k] = (uint8_t)(x >> (8 * k));
-}
-
-static uint32_t get32(const uint8_t *r)
-{
-    uint32_t x = 0;
-    for (int k = 0; k < 4; k++)
-        x |= (uint32_t)r[k] << (8 * k);
-    return x;
-}
-
-static uint64_t get64(const uint8_t *r)
+static uint64_t get_le(const uint8_t *r, unsigned n)
 {
     uint64_t x = 0;
-    for (int k = 0; k < 8; k++)
+    for (unsigned k = 0; k < n; k++)
         x |= (uint64_t)r[k] << (8 * k);
     return x;
 }
 
-size_t vx_vmcs_region_bytes(void)
+/* The image layout for profile p: off[i] is the offset of vx_fields[i]'s
+ * value, 0 for a field outside the image.  Values go in three groups by
+ * size, 8, 4, then 2 bytes, each in table order, so every value is
+ * naturally aligned after the 16-byte header.  If order is not NULL it
+ * receives the indexes of the fields in the image, in image order, and
+ * *count their number.  Returns the image's size. */
+static size_t layout(const vx_profile *p, uint16_t off[VX_NFIELDS],
+                     int order[VX_NFIELDS], int *count)
 {
-    return VX_VMCS_OFF_DATA + 8 * (size_t)vx_nfields;
+    static const unsigned group[] = {8, 4, 2};
+    size_t at = VX_VMCS_OFF_DATA;
+    int n = 0;
+    for (int i = 0; i < vx_nfields; i++)
+        off[i] = 0;
+    for (size_t g = 0; g < sizeof group / sizeof group[0]; g++) {
+        for (int i = 0; i < vx_nfields; i++) {
+            if (value_bytes(vx_fields[i].width) != group[g] ||
+                !vx_field_supported(p, &vx_fields[i]))
+                continue;
+            off[i] = (uint16_t)at;
+            at += group[g];
+            if (order)
+                order[n] = i;
+            n++;
+        }
+    }
+    if (count)
+        *count = n;
+    return at;
 }
 
-void vx_vmcs_to_region(const vx_vmcs *v, uint8_t *region)
+size_t vx_vmcs_image_bytes(const vx_profile *p)
 {
+    uint16_t off[VX_NFIELDS];
+    return layout(p, off, NULL, NULL);
+}
+
+size_t vx_vmcs_image_offset(const vx_profile *p, int i)
+{
+    uint16_t off[VX_NFIELDS];
+    if (i < 0 || i >= vx_nfields)
+        return 0;
+    layout(p, off, NULL, NULL);
+    return off[i];
+}
+
+int vx_vmcs_image_fits(const vx_profile *p, size_t size, int *field)
+{
+    uint16_t off[VX_NFIELDS];
+    int order[VX_NFIELDS], n;
+    if (field)
+        *field = -1;
+    if (layout(p, off, order, &n) <= size)
+        return 0;
+    if (size >= VX_VMCS_OFF_DATA && field) {
+        for (int k = 0; k < n; k++) {
+            int i = order[k];
+            if (off[i] + value_bytes(vx_fields[i].width) > size) {
+                *field = i;
+                break;
+            }
+        }
+    }
+    return -1;
+}
+
+size_t vx_vmcs_to_region(const vx_profile *p, const vx_vmcs *v, uint8_t *region,
+                         size_t size)
+{
+    uint16_t off[VX_NFIELDS];
     if (!v || !region)
-        return;
-    put32(region + VX_VMCS_OFF_REVISION, v->revision);
-    put32(region + VX_VMCS_OFF_ABORT, v->abort);
-    put32(region + VX_VMCS_OFF_LAUNCH, v->launched ? 1u : 0u);
-    put32(region + VX_VMCS_OFF_LAUNCH + 4, 0);   /* padding */
+        return 0;
+    size_t n = layout(p, off, NULL, NULL);
+    if (n > size)
+        return 0;
+    put_le(region + VX_VMCS_OFF_REVISION, v->revision, 4);
+    put_le(region + VX_VMCS_OFF_ABORT, v->abort, 4);
+    put_le(region + VX_VMCS_OFF_LAUNCH, v->launched ? 1u : 0u, 4);
+    put_le(region + VX_VMCS_OFF_LAUNCH + 4, 0, 4);   /* padding */
     for (int i = 0; i < vx_nfields; i++)
-        put64(region + VX_VMCS_OFF_DATA + 8 * (size_t)i, v->val[i]);
+        if (off[i])
+            put_le(region + off[i], v->val[i], value_bytes(vx_fields[i].width));
+    return n;
 }
 
 /* Software must not touch a VMCS region except through VMREAD/VMWRITE
  * (25.11.1); if it did, the image may hold anything: any non-zero launch
- * word reads as launched and values are cut to their field's width, so
+ * word reads as launched, and each value is read at its field's width, so
  * the store keeps the invariants VMREAD relies on. */
-void vx_vmcs_from_region(vx_vmcs *v, const uint8_t *region)
+size_t vx_vmcs_from_region(const vx_profile *p, vx_vmcs *v, const uint8_t *region,
+                           size_t size)
 {
+    uint16_t off[VX_NFIELDS];
     if (!v || !region)
-        return;
-    v->revision = get32(region + VX_VMCS_OFF_REVISION);
-    v->abort = get32(region + VX_VMCS_OFF_ABORT);
-    v->launched = get32(region + VX_VMCS_OFF_LAUNCH) != 0;
+        return 0;
+    size_t n = layout(p, off, NULL, NULL);
+    if (n > size)
+        return 0;
+    v->revision = (uint32_t)get_le(region + VX_VMCS_OFF_REVISION, 4);
+    v->abort = (uint32_t)get_le(region + VX_VMCS_OFF_ABORT, 4);
+    v->launched = get_le(region + VX_VMCS_OFF_LAUNCH, 4) != 0;
     for (int i = 0; i < vx_nfields; i++)
-        v->val[i] = get64(region + VX_VMCS_OFF_DATA + 8 * (size_t)i) &
-                    width_mask(vx_fields[i].width);
+        v->val[i] = off[i] ? get_le(region + off[i], value_bytes(vx_fields[i].width)) : 0;
+    return n;
 }

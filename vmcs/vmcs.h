@@ -29,6 +29,14 @@ typedef struct vx_field {
 extern const vx_field vx_fields[];
 extern const int vx_nfields;
 
+/* The number of fields, as a constant expression (= vx_nfields). */
+enum {
+    VX_NFIELDS = 0
+#define VX_FIELD(enc, name, feat) + 1
+#include "fields.def"
+#undef VX_FIELD
+};
+
 /* Index of the field with this encoding in vx_fields, or -1.  An encoding
  * with access type 1 (bit 0) names the high half of a 64-bit field: then
  * *high is set to 1 (to 0 otherwise); for other widths it is -1. */
@@ -116,16 +124,35 @@ int vx_vmcs_read(const vx_profile *p, const vx_vmcs *v, uint32_t enc,
                  uint64_t *val);
 int vx_vmcs_write(const vx_profile *p, vx_vmcs *v, uint32_t enc, uint64_t val);
 
-/* The region layout in memory (docs/vmcs-layout.md): offset 0 revision,
- * 4 abort indicator, 8 launch state, 16 + 8*i value of vx_fields[i]. */
+/* The region image in memory (docs/vmcs-layout.md): a 16-byte header
+ * (revision, abort indicator, launch state, 0), then the value of every
+ * field the profile supports and no other, packed by width: the 64-bit
+ * and natural-width fields (8 bytes each), then the 32-bit ones (4), then
+ * the 16-bit ones (2), each group in table order.  The image is never
+ * larger than the profile's VMCS size (IA32_VMX_BASIC[44:32]): the
+ * profile loader refuses a profile whose supported fields do not fit. */
 #define VX_VMCS_OFF_REVISION 0  /* addition (h-vmcs) */
 #define VX_VMCS_OFF_ABORT 4     /* addition (h-vmcs) */
 #define VX_VMCS_OFF_LAUNCH 8
 #define VX_VMCS_OFF_DATA 16
-size_t vx_vmcs_region_bytes(void);
-/* Serialize to / from a region image of vx_vmcs_region_bytes() bytes. */
-void vx_vmcs_to_region(const vx_vmcs *v, uint8_t *region);
-void vx_vmcs_from_region(vx_vmcs *v, const uint8_t *region);
+
+/* Bytes of the image for this profile's processor. */
+size_t vx_vmcs_image_bytes(const vx_profile *p);
+/* Offset of vx_fields[i]'s value in the image, or 0 when the field is
+ * not in it (the profile does not support it, or i is out of range). */
+size_t vx_vmcs_image_offset(const vx_profile *p, int i);
+/* Does the image fit in a region of `size` bytes?  0 if so; otherwise
+ * -1 with *field = the index of the first field (in image order) that
+ * does not fit, or -1 when not even the header does. */
+int vx_vmcs_image_fits(const vx_profile *p, size_t size, int *field);
+/* Serialize to / from an image in a region of `size` bytes: returns the
+ * bytes written or read (vx_vmcs_image_bytes), or 0 when the image does
+ * not fit, and then touches nothing.  Reading sets every field outside
+ * the image to 0. */
+size_t vx_vmcs_to_region(const vx_profile *p, const vx_vmcs *v, uint8_t *region,
+                         size_t size);
+size_t vx_vmcs_from_region(const vx_profile *p, vx_vmcs *v, const uint8_t *region,
+                           size_t size);
 
 /* The processor's own access to a field, as VM entry and VM exit use it
  * (no profile check, no read-only rule, full access type only): the

@@ -10,7 +10,8 @@
  *      (vmcs/fields.def): supported read/write fields must read back the
  *      value written, truncated to the field's width; read-only fields
  *      refuse VMWRITE with error 13 unless IA32_VMX_MISC[29]; fields the
- *      processor does not have fail with error 12 (25.11.2, 31.4)
+ *      processor does not have fail with error 12, VMREAD and VMWRITE
+ *      alike (25.11.2, 31.3, 31.4)
  *   6. VMPTRST, VMCLEAR, VMXOFF
  *
  * Freestanding: no library, output through port 0xE9.  main returns the
@@ -222,12 +223,22 @@ int main(void)
         uint32_t enc = fields[i].enc;
         uint64_t v, pattern = (0x0123456789ABCDEFull ^ (enc * 0x9E3779B97F4A7C15ull));
         int rd = vmread(enc, &v);
-        if (rd == VM_FAIL_VALID && vm_error() == 12) {  /* no such field here */
-            unsupported++;
+        int wr;
+        if (rd == VM_FAIL_VALID && vm_error() == 12) {
+            /* No such field here: VMWRITE must refuse it the same way. */
+            wr = vmwrite(enc, pattern);
+            if (wr == VM_FAIL_VALID && vm_error() == 12) {
+                unsupported++;
+                continue;
+            }
+            puts_("  FAIL  VMWRITE of a field VMREAD does not know: ");
+            puts_(fields[i].name);
+            puts_("\n");
+            bad++;
             continue;
         }
         int read_only = ((enc >> 10) & 3) == 1 && !misc29; /* exit-information fields */
-        int wr = vmwrite(enc, pattern);
+        wr = vmwrite(enc, pattern);
         if (read_only) {
             if (wr == VM_FAIL_VALID && vm_error() == 13 && rd == VM_OK) {
                 ro++;
@@ -255,7 +266,7 @@ int main(void)
     putdec(ro);
     puts_(" read-only (VMWRITE error 13), ");
     putdec(unsupported);
-    puts_(" not on this processor (error 12), ");
+    puts_(" not on this processor (VMREAD and VMWRITE error 12), ");
     putdec(bad);
     puts_(" wrong\n");
 

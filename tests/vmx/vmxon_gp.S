@@ -4,6 +4,7 @@
  * starts at 0: VMXON is #GP(0) with the lock bit clear; after WRMSR of 1
  * (lock set, "enable VMX outside SMX" bit 2 clear) it is #GP(0) again; the
  * locked MSR then refuses writes with #GP(0) and keeps its value.
+ * RDMSR and WRMSR of an MSR that does not exist: #GP(0).
  */
 #include "common.inc"
 
@@ -39,6 +40,18 @@ main:
         rdmsr
         ASSERT_RAX 1, msg_value
 
+        /* An MSR the profile does not have, and the model has no name
+         * for: RDMSR and WRMSR are #GP(0) (SDM Vol. 2B RDMSR, WRMSR); the
+         * trace's msr_read/msr_write events then carry no "name". */
+        movl $MSR_ABSENT, %ecx
+        VMX_GP0 rdmsr
+        movl $MSR_ABSENT, %ecx
+        movl $0x89ABCDEF, %eax
+        movl $0x01234567, %edx
+        VMX_GP0 wrmsr
+
         /* Still not in VMX operation. */
         VMX_UD vmxoff
         ret
+
+        .set MSR_ABSENT, 0x1234
