@@ -202,8 +202,17 @@ struct vmxsim {
     int pend_entry, pend_entry_resume; /* VM entry to carry out (VMLAUNCH/VMRESUME) */
     int pend_exit_valid;     /* VM exit to carry out */
     vx_exit pend_exit;
-    int vnmi_blocked;        /* virtual-NMI blocking (26.7.1), for the NMI window */
-    uint32_t step_blocking;  /* STI / MOV SS blocking left by the last stepped instruction */
+    /* The guest's interruptibility (Table 25-3), kept while it runs so
+     * that every VM exit saves it (28.3.4): bit 3 of the field, blocking
+     * by NMI or, with "virtual NMIs", virtual-NMI blocking, until IRET
+     * (26.3); and blocking by STI / MOV SS, which covers one instruction
+     * boundary: the one before the instruction at shadow_icount (MOV SS
+     * run by the engine is also found from the decoded blocks,
+     * vx_blocked_by_mov_ss). */
+    int nmi_blocked;
+    uint64_t shadow_icount;
+    uint32_t shadow_bits;
+    uint64_t iret_icount;    /* icount + 1 of the IRET that ended NMI blocking; 0 none */
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;
@@ -447,6 +456,9 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
 vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
 /* The current VMCS, or NULL (vmx.c). */
 vx_vmcs *vx_current_vmcs(vmxsim *m);
+/* Is the instruction at linear address la the one right after a MOV to
+ * SS or POP SS that the engine ran (events blocked by MOV SS, vmx.c)? */
+int vx_blocked_by_mov_ss(vmxsim *m, uint64_t la);
 
 /* vmentry.c: VM entry after VMLAUNCH/VMRESUME passed their own checks.
  * vx_vmentry runs in the instruction: *vmfail_error is 7 or 8 when the
@@ -488,6 +500,10 @@ vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in);
 void vx_nonroot_timer_expired(vmxsim *m);
 /* Its value now (for saving on VM exit, 28.3). */
 uint32_t vx_nonroot_timer_value(vmxsim *m);
+/* Blocking by STI and by MOV SS (Table 25-3) in effect on the
+ * instruction boundary before the instruction at icount ic, linear
+ * address la. */
+uint32_t vx_nonroot_shadow(vmxsim *m, uint64_t ic, uint64_t la);
 
 /* exitinfo.c: the exit qualification (NULL where it has no fields) and
  * the instruction information decoded into named fields, for traces. */

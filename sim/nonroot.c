@@ -28,18 +28,50 @@ static uint32_t proc2_ctls(vx_vmcs *v)
     return (uint32_t)get(v, VX_ENC_secondary_vm_exec_control);
 }
 
+static uint32_t pin_ctls(vx_vmcs *v) { return (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control); }
+
 int vx_nonroot_unrestricted(vmxsim *m)
 {
     vx_vmcs *v = vx_current_vmcs(m);
     return m->vmx_nonroot && v && (proc2_ctls(v) & VX_PROC2_UNRESTRICTED);
 }
 
+/* ---- interruptibility (Table 25-3), saved by every VM exit (28.3.4) ---- */
+
+uint32_t vx_nonroot_shadow(vmxsim *m, uint64_t ic, uint64_t la)
+{
+    uint32_t b = m->shadow_icount == ic ? m->shadow_bits : 0;
+    /* Blocking by STI needs RFLAGS.IF = 1 (an STI that faulted set
+     * nothing). */
+    if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF)) b &= ~VX_INTR_BLOCK_STI;
+    if (vx_blocked_by_mov_ss(m, la)) b = (b & ~VX_INTR_BLOCK_STI) | VX_INTR_BLOCK_MOV_SS;
+    return b;
+}
+
+/* The interruptibility state at the instruction boundary before the
+ * instruction at icount ic, linear address la: what a VM exit there
+ * saves.  Bit 3 is blocking by NMI, or virtual-NMI blocking when
+ * "virtual NMIs" is 1 (28.3.4). */
+static uint32_t intr_state(vmxsim *m, uint64_t ic, uint64_t la)
+{
+    return vx_nonroot_shadow(m, ic, la) | (m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0);
+}
+
+/* The linear address of the guest's RIP now. */
+static uint64_t rip_linear(vmxsim *m)
+{
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    return vx_code_mode(m) == 64 ? rip : rip + vx_cs_base(m);
+}
+
 /* Carry out a VM exit caused by instruction `in` (fault-like: the guest
- * RIP saved is the instruction's own, 28.3.3). */
+ * RIP saved is the instruction's own, 28.3.3; the interruptibility is
+ * that before the instruction). */
 static vx_action exit_for(vmxsim *m, const vx_insn *in, vx_exit *x)
 {
     x->guest_rip = m->insn_eip;
     x->insn_len = in->len;
+    x->interruptibility = intr_state(m, m->insn_icount, in->addr);
     /* Carried out by the run loop once the engine has stopped. */
     m->pend_exit = *x;
     m->pend_exit_valid = 1;
@@ -443,7 +475,28 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         if (!(proc2 & VX_PROC2_XSAVES)) { *act = vx_raise_ud(m); return 1; }
         return 0;
     case VX_OP_IRET:
-        return iret_task(m, in, act);
+        if (iret_task(m, in, act)) return 1;
+        /* IRET ends blocking by NMI, or virtual-NMI blocking with
+         * "virtual NMIs" = 1, even if it then faults; with "NMI exiting"
+         * = 1 and "virtual NMIs" = 0 blocking by NMI stays while the guest
+         * runs (26.3, 27.7.1).  IRET is a site throughout non-root
+         * operation, so the model sees every one. */
+        if (m->nmi_blocked &&
+            (!(pin_ctls(v) & VX_PIN_NMI_EXITING) || (pin_ctls(v) & VX_PIN_VIRTUAL_NMIS))) {
+            m->nmi_blocked = 0;
+            m->iret_icount = m->insn_icount + 1;
+        }
+        return 0;
+    case VX_OP_STI:
+        /* STI with RFLAGS.IF = 0 blocks interrupts for one instruction
+         * (Table 25-3): the boundary before the next one.  The engine
+         * runs it (a #GP for IOPL < CPL leaves IF clear, and then no
+         * blocking is reported). */
+        if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF)) {
+            m->shadow_icount = m->insn_icount + 1;
+            m->shadow_bits = VX_INTR_BLOCK_STI;
+        }
+        return 0;
     case VX_OP_INVPCID:
         if (!(proc2 & VX_PROC2_INVPCID)) { *act = vx_raise_ud(m); return 1; }
         if (!cpl0 || !(proc & VX_PROC_INVLPG_EXITING)) return 0;
@@ -640,9 +693,23 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                   (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
     x.intr_err = has_err ? err : 0;
     if (vector == VX_PF) x.qual = cr2; /* CR2 itself is not written (28.1) */
+    /* The instruction that caused it retired nothing: m->icount is its
+     * count.  An exit during event delivery has no blocking by STI or
+     * MOV SS (28.1). */
+    x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
     if (idt_info) {
         x.idt_info = *idt_info;
         x.idt_err = idt_err;
+    } else {
+        uint64_t la = vx_code_mode(m) == 64 ? rip : rip + vx_cs_base(m);
+        if (kind != VX_PEND_HW) la -= m->pend_insn_len;
+        x.interruptibility = intr_state(m, m->icount, la);
+        /* A fault of an IRET that ended (virtual-)NMI blocking: the
+         * blocking is gone before the exit, and bit 12 of the VM-exit
+         * interruption information says so (28.1, 28.2.2; undefined for
+         * #DF). */
+        if (m->iret_icount == m->icount + 1 && vector != VX_DF)
+            x.intr_info |= VX_INTR_INFO_NMI_UNBLOCKING;
     }
     /* For INT3, INTO and INT1 the saved RIP is the instruction's own
      * and its length is recorded (28.2.4), so that the VMM can inject
@@ -693,6 +760,7 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
     x.reason = VX_EXIT_TRIPLE_FAULT;
     x.guest_rip = rip;
     x.activity = VX_ACTIVITY_SHUTDOWN;
+    x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0; /* during delivery (28.1) */
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
 
@@ -703,7 +771,7 @@ static vx_action trap_exit(vmxsim *m, uint32_t reason)
     vx_exit x = {0};
     x.reason = reason;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
-    x.interruptibility = m->step_blocking | (m->vnmi_blocked ? VX_INTR_BLOCK_NMI : 0);
+    x.interruptibility = intr_state(m, m->icount, rip_linear(m));
     return vx_vmexit(m, &x) < 0 ? VX_STOP : VX_JUMP;
 }
 
@@ -715,22 +783,24 @@ int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before)
     uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
     /* Blocking after the instruction (26.3.1.5 of the guest's view, SDM
      * Vol. 3A 6.8.3): STI that set IF blocks for one instruction, MOV SS
-     * and POP SS block too; IRET ends virtual-NMI blocking (26.3). */
-    m->step_blocking = 0;
-    if (kind == VX_WIN_STI && !if_before && (rflags & RFLAGS_IF)) m->step_blocking |= VX_INTR_BLOCK_STI;
-    if (mov_ss) m->step_blocking |= VX_INTR_BLOCK_MOV_SS;
-    if (kind == VX_WIN_IRET) m->vnmi_blocked = 0;
+     * and POP SS block too (IRET ends (virtual-)NMI blocking at its site,
+     * vx_nonroot_insn). */
+    uint32_t blocking = 0;
+    if (kind == VX_WIN_STI && !if_before && (rflags & RFLAGS_IF)) blocking |= VX_INTR_BLOCK_STI;
+    if (mov_ss) blocking = VX_INTR_BLOCK_MOV_SS;
+    m->shadow_icount = m->icount;
+    m->shadow_bits = blocking;
     /* Priority after an instruction (26.7.x): MTF, then the NMI window,
      * then the interrupt window. */
     if (m->mtf_armed) {
         trap_exit(m, VX_EXIT_MONITOR_TRAP_FLAG);
         return 1;
     }
-    if ((proc & VX_PROC_NMI_WINDOW) && !m->vnmi_blocked && !(m->step_blocking & VX_INTR_BLOCK_MOV_SS)) {
+    if ((proc & VX_PROC_NMI_WINDOW) && !m->nmi_blocked && !(blocking & VX_INTR_BLOCK_MOV_SS)) {
         trap_exit(m, VX_EXIT_NMI_WINDOW);
         return 1;
     }
-    if ((proc & VX_PROC_INTR_WINDOW) && (rflags & RFLAGS_IF) && !m->step_blocking) {
+    if ((proc & VX_PROC_INTR_WINDOW) && (rflags & RFLAGS_IF) && !blocking) {
         trap_exit(m, VX_EXIT_INTERRUPT_WINDOW);
         return 1;
     }
@@ -750,6 +820,7 @@ void vx_nonroot_timer_expired(vmxsim *m)
     vx_exit x = {0};
     x.reason = VX_EXIT_PREEMPTION_TIMER;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x.interruptibility = intr_state(m, m->icount, rip_linear(m));
     vx_vmexit(m, &x);
 }
 

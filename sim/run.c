@@ -871,6 +871,12 @@ void vx_run_loop(vmxsim *m)
         int delivered = 0;
         if (m->pend_vector >= 0) {
             delivered = vx_deliver_pending(m);
+            /* An exception ends blocking by STI or MOV SS (27.7.1), and
+             * the handler's first instruction is not the faulting IRET. */
+            if (delivered && m->vmx_nonroot) {
+                m->shadow_icount = UINT64_MAX;
+                m->iret_icount = 0;
+            }
         } else if (m->restart) {
             m->restart = 0;
             vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);

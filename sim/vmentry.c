@@ -211,6 +211,10 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
     if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT)
         m->pend_rip = rip + get(v, VX_ENC_vm_entry_instruction_len);
     if (vector == VX_PF && type == VX_INTR_TYPE_HW_XCPT) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
+    /* An injected NMI blocks NMIs (virtual-NMI blocking with "virtual
+     * NMIs" = 1) from the start of its delivery: a VM exit during it
+     * saves the blocking (27.6.1.2, 28.1). */
+    if (type == VX_INTR_TYPE_NMI) m->nmi_blocked = 1;
     vx_deliver_pending(m);
     if (m->end != VMXSIM_END_NONE) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -224,7 +228,8 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
     vx_exit x = {0};
     x.reason = reason;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
-    x.interruptibility = m->guest_interruptibility;
+    x.interruptibility = vx_nonroot_shadow(m, m->icount, vx_reg(m, UC_X86_REG_RIP) + vx_cs_base(m)) |
+                         (m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0);
     x.activity = m->guest_activity;   /* a halted guest stays halted (28.3.4) */
     if (vx_vmexit(m, &x) < 0) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -241,11 +246,8 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
 static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
 {
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
-    uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
-    uint32_t intr = m->guest_interruptibility;
-    m->vnmi_blocked = (pin & VX_PIN_VIRTUAL_NMIS) && (intr & VX_INTR_BLOCK_NMI);
-    m->step_blocking = intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS);
-    int nmi_open = !m->vnmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
+    uint32_t intr = m->shadow_bits; /* blocking by STI / MOV SS after the entry */
+    int nmi_open = !m->nmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
                     !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
     if (((proc & VX_PROC_MTF) && injected) || m->pend_mtf) {
@@ -378,6 +380,16 @@ void vx_vmentry_perform(vmxsim *m)
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
     int injected = (info & VX_INTR_INFO_VALID) != 0;
+    /* Blocking after VM entry (27.7.1): by NMI (or virtual-NMI blocking)
+     * as bit 3 says; by STI or MOV SS as bits 0 and 1 say, for the first
+     * instruction, unless the entry is vectoring (injects an event of a
+     * type other than 7). */
+    int vectoring = injected && VX_INTR_INFO_TYPE(info) != VX_INTR_TYPE_OTHER;
+    m->nmi_blocked = (m->guest_interruptibility & VX_INTR_BLOCK_NMI) != 0;
+    m->shadow_icount = m->icount;
+    m->shadow_bits = vectoring ? 0
+                   : m->guest_interruptibility & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS);
+    m->iret_icount = 0;
     if (injected) {
         vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
         inject_event(m, v, info);

@@ -828,6 +828,30 @@ START_TEST(guest_injection)
 }
 END_TEST
 
+/* The interruptibility state each VM exit saves (28.3.4): blocking by STI
+ * and MOV SS for one instruction, (virtual-)NMI blocking from VM entry or
+ * an injected NMI until IRET (or kept by IRET under NMI exiting), ended
+ * by a faulting IRET (bit 12 of the exit's interruption information);
+ * none after a vectoring entry.  The program checks each saved value. */
+START_TEST(guest_interruptibility)
+{
+    exp_exit x[14];
+    for (int k = 0; k < 14; k++) x[k] = (exp_exit){10, 0, 0};
+    x[10] = (exp_exit){0, 0, 0};
+    x[13] = (exp_exit){33, 1, 3};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_intr.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        const json_t *gp = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", 0);
+        ck_assert_msg(vx_test_u64(gp, "intr_info", 0) == 0x80001b0d, "%s", dump(gp));
+        const json_t *f = vx_test_find(ev, "vm_entry_failed", NULL, 0);
+        ck_assert_msg(f && !strcmp(vx_test_str(f, "check"), "guest_intr_nmi_sti"), "%s",
+                      f ? dump(f) : "missing");
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* VM-entry failures after the host-state checks exit to the host with
  * bit 31 of the exit reason set (27.8): invalid guest state (33, with
  * qualification 0 or 4 for the VMCS link pointer), MSR loading (34, the
@@ -1123,6 +1147,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
     tcase_add_test(tc, guest_injection);
+    tcase_add_test(tc, guest_interruptibility);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
