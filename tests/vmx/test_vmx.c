@@ -847,6 +847,11 @@ START_TEST(guest_interruptibility)
         const json_t *f = vx_test_find(ev, "vm_entry_failed", NULL, 0);
         ck_assert_msg(f && !strcmp(vx_test_str(f, "check"), "guest_intr_nmi_sti"), "%s",
                       f ? dump(f) : "missing");
+        /* Exit qualification 3 of a VM-entry failure (27.8). */
+        const json_t *fx = vx_test_find(ev, "vm_exit", "INVALID_STATE", 0);
+        const json_t *fq = json_object_get(fx, "qualification");
+        ck_assert_msg(fq && !strcmp(vx_test_str(fq, "meaning"), "NMI injection with blocking by STI"),
+                      "%s", fx ? dump(fx) : "missing");
         json_decref(ev);
     }
 }
