@@ -303,6 +303,7 @@ int vx_deliver_pending(vmxsim *m)
 {
     int vector = m->pend_vector, has_err = m->pend_has_err, soft = m->pend_soft;
     int kind = m->pend_kind, injected = m->pend_injected;
+    unsigned ilen = m->pend_insn_len; /* a nested fault's vx_raise clears it */
     uint32_t err = m->pend_err;
     uint64_t rip = m->pend_rip;
     m->pend_vector = -1;
@@ -354,7 +355,7 @@ int vx_deliver_pending(vmxsim *m)
      * (26.2); INT n and events injected by VM entry are not subject to
      * it, and a #PF that exits leaves CR2 alone (28.1). */
     if (m->vmx_nonroot && !injected && kind != VX_PEND_SWINT &&
-        vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0))
+        vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0, 0))
         return 1;
     if (!m->pend_engine && vector == VX_PF) vx_set_reg(m, UC_X86_REG_CR2, cr2);
     vx_set_reg(m, UC_X86_REG_RIP, rip);
@@ -378,9 +379,7 @@ int vx_deliver_pending(vmxsim *m)
          * selects, exits with the first event in the IDT-vectoring
          * information (26.2, 28.2.4). */
         if (m->vmx_nonroot) {
-            unsigned t = kind == VX_PEND_SWINT ? 4u : kind == VX_PEND_SWEXC ? 6u
-                       : kind == VX_PEND_PRIVSW ? 5u : 3u;
-            uint32_t idt = (uint32_t)vector | (t << 8) | (1u << 31) | (has_err ? 1u << 11 : 0);
+            uint32_t idt = vx_nonroot_vectoring_info(vector, kind, has_err);
             /* An EPT violation while delivering the event (29.3.3.2):
              * the exit records the event in the IDT-vectoring info. */
             if (n.vector == VX_VEC_EPT) {
@@ -389,7 +388,8 @@ int vx_deliver_pending(vmxsim *m)
             }
             int nerr = has_error_code(n.vector);
             if (vx_nonroot_exception(m, n.vector, nerr, n.err, VX_PEND_HW, rip,
-                                     vx_reg(m, UC_X86_REG_CR2), &idt, err))
+                                     vx_reg(m, UC_X86_REG_CR2), &idt, err,
+                                     kind == VX_PEND_HW ? 0 : ilen))
                 return 1;
         }
         int df = (contributory(vector) && contributory(n.vector)) ||

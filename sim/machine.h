@@ -49,8 +49,10 @@ enum {
 };
 
 /* What raised a pending event: a fault or hardware exception, INT n,
- * INT3/INTO (software exceptions), INT1 (privileged software exception). */
-enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW };
+ * INT3/INTO (software exceptions), INT1 (privileged software exception);
+ * an NMI or an external interrupt (injected by VM entry only). */
+enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW, VX_PEND_NMI,
+       VX_PEND_EXTINT };
 
 /* A segment register with its hidden part, in the VMCS's terms: the
  * access rights as in the guest-state area (SDM Vol. 3C Table 25-2),
@@ -480,10 +482,15 @@ uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc);
 int vx_nonroot_unrestricted(vmxsim *m);
 /* An exception in the guest: 1 if it caused a VM exit (-1 if the run
  * ended), 0 to deliver it through the guest IDT.  idt_info: the event
- * being delivered when it happened, or NULL. */
+ * being delivered when it happened, or NULL; idt_len: that event's
+ * instruction length if it is a software interrupt or exception (rip is
+ * then where its delivery would return). */
 int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
-                         uint32_t idt_err);
+                         uint32_t idt_err, unsigned idt_len);
+/* The IDT-vectoring information (28.2.3, Table 25-18) of an event of
+ * kind VX_PEND_* being delivered. */
+uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
 /* An EPT violation (48) or misconfiguration (49) found by translating la
  * for the instruction at rip (29.3.3); idt_info: the event being

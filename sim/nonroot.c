@@ -675,9 +675,20 @@ static int exception_exits(vx_vmcs *v, int vector, uint32_t err)
     return ((err & mask) == match) ? bit : !bit;
 }
 
+uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err)
+{
+    unsigned type = kind == VX_PEND_SWINT ? VX_INTR_TYPE_SW_INT
+                  : kind == VX_PEND_SWEXC ? VX_INTR_TYPE_SW_XCPT
+                  : kind == VX_PEND_PRIVSW ? VX_INTR_TYPE_PRIV_SW_XCPT
+                  : kind == VX_PEND_NMI ? VX_INTR_TYPE_NMI
+                  : kind == VX_PEND_EXTINT ? VX_INTR_TYPE_EXT_INT : VX_INTR_TYPE_HW_XCPT;
+    return ((uint32_t)vector & 0xFF) | (type << 8) | VX_INTR_INFO_VALID |
+           (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
+}
+
 int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
-                         uint32_t idt_err)
+                         uint32_t idt_err, unsigned idt_len)
 {
     vx_vmcs *v = vx_current_vmcs(m);
     if (!v || !exception_exits(v, vector, err)) return 0;
@@ -718,6 +729,15 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
     if (kind != VX_PEND_HW) {
         x.insn_len = m->pend_insn_len;
         x.guest_rip = rip - m->pend_insn_len;
+    }
+    /* So too for an exit during the delivery of a software interrupt or
+     * exception (INT n, INT3, INTO, INT1, or one VM entry injected with
+     * its VM-entry instruction length): the saved RIP is the
+     * instruction's and the VM-exit instruction length its length
+     * (28.2.4, 28.3.3), so that the VMM can deliver it again. */
+    if (idt_info && idt_len) {
+        x.insn_len = idt_len;
+        x.guest_rip = rip - idt_len;
     }
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }

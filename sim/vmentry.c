@@ -208,8 +208,19 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
     m->pend_soft = type == VX_INTR_TYPE_SW_INT || type == VX_INTR_TYPE_SW_XCPT;
     m->pend_injected = 1;
     m->pend_rip = rip;
-    if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT)
-        m->pend_rip = rip + get(v, VX_ENC_vm_entry_instruction_len);
+    m->pend_insn_len = 0;
+    /* What the event is, for the IDT-vectoring information of a VM exit
+     * during its delivery (28.2.3); a software interrupt or exception
+     * has the VM-entry instruction length as its instruction's. */
+    m->pend_kind = type == VX_INTR_TYPE_EXT_INT ? VX_PEND_EXTINT
+                 : type == VX_INTR_TYPE_NMI ? VX_PEND_NMI
+                 : type == VX_INTR_TYPE_SW_INT ? VX_PEND_SWINT
+                 : type == VX_INTR_TYPE_PRIV_SW_XCPT ? VX_PEND_PRIVSW
+                 : type == VX_INTR_TYPE_SW_XCPT ? VX_PEND_SWEXC : VX_PEND_HW;
+    if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT) {
+        m->pend_insn_len = (unsigned)get(v, VX_ENC_vm_entry_instruction_len);
+        m->pend_rip = rip + m->pend_insn_len;
+    }
     if (vector == VX_PF && type == VX_INTR_TYPE_HW_XCPT) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
     /* An injected NMI blocks NMIs (virtual-NMI blocking with "virtual
      * NMIs" = 1) from the start of its delivery: a VM exit during it

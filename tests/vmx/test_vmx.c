@@ -828,6 +828,33 @@ START_TEST(guest_injection)
 }
 END_TEST
 
+/* VM exits during event delivery (28.2.3): the IDT-vectoring information
+ * has the type of the event being delivered (injected external
+ * interrupt, software interrupt, NMI, privileged software exception; the
+ * guest's INT n and INT3); the program checks the saved RIP and the
+ * instruction length of the software ones. */
+START_TEST(guest_idt_vectoring)
+{
+    static const uint64_t idt[] = {0x80000040, 0x80000430, 0x80000202, 0x80000431,
+                                   0x80000603, 0x80000501};
+    exp_exit x[N(idt) + 1];
+    for (size_t k = 0; k < N(idt); k++) x[k] = (exp_exit){0, 0, 0};
+    x[N(idt)] = (exp_exit){18, 0, 0};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_vector.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        for (int k = 0; k < (int)N(idt); k++) {
+            const json_t *e = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", k);
+            ck_assert_msg(vx_test_u64(e, "intr_info", 0) == 0x80000b0d &&
+                          vx_test_u64(e, "idt_vectoring_info", 0) == idt[k],
+                          "exit %d: expected IDT-vectoring information 0x%llx: %s", k,
+                          (unsigned long long)idt[k], e ? dump(e) : "missing");
+        }
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* The interruptibility state each VM exit saves (28.3.4): blocking by STI
  * and MOV SS for one instruction, (virtual-)NMI blocking from VM entry or
  * an injected NMI until IRET (or kept by IRET under NMI exiting), ended
@@ -1153,6 +1180,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_more_exits);
     tcase_add_test(tc, guest_injection);
     tcase_add_test(tc, guest_interruptibility);
+    tcase_add_test(tc, guest_idt_vectoring);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
