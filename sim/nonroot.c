@@ -91,7 +91,9 @@ static vx_action simple_exit(vmxsim *m, const vx_insn *in, uint32_t reason, uint
  * 6:3, address size 9:7, register/memory 10, segment 17:15, index
  * 21:18 with "invalid" 22, base 26:23 with "invalid" 27, second
  * register 31:28.  For memory operands the exit qualification holds
- * the displacement. */
+ * the displacement, sign-extended; for a RIP-relative operand (64-bit
+ * mode only) the displacement plus the RIP of the next instruction,
+ * the address the instruction uses (28.2.1; EIP with a 67H prefix). */
 static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
 {
     uint32_t info = 0;
@@ -112,6 +114,10 @@ static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
         if (o->base >= 0 && o->base < 16) info |= (uint32_t)(o->base & 15) << 23;
         else info |= 1u << 27;
         *qual = (uint64_t)o->disp;
+        if (o->base == VX_BASE_RIP) {
+            *qual += in->addr + in->len;   /* 64-bit mode: CS base is 0 */
+            if (in->addr_size == 32) *qual &= 0xFFFFFFFF;
+        }
     }
     if (reg2 >= 0) info |= (uint32_t)(reg2 & 15) << 28;
     return info;

@@ -828,6 +828,26 @@ START_TEST(guest_injection)
 }
 END_TEST
 
+/* Exits checked one by one (guest_misc.S checks qualifications and
+ * instruction information itself): RIP-relative operands of VMPTRST,
+ * SGDT and VMCLEAR (67H) give the operand's address as qualification. */
+START_TEST(guest_misc_exits)
+{
+    static const exp_exit x[] = {{22, 0, 0}, {46, 0, 0}, {19, 0, 0}, {18, 0, 0}};
+    exp_exit xx[N(x)];
+    memcpy(xx, x, sizeof x);
+    json_t *ev = run_pass("guest_misc.elf", NULL, NULL);
+    /* The qualification is an address in the program: take it from the
+     * first exit, and check the others against it. */
+    const json_t *e = vx_test_find(ev, "vm_exit", NULL, 0);
+    uint64_t target = vx_test_u64(e, "exit_qualification", 0);
+    ck_assert_msg(target >= 0x100000 && target < 0x200000, "%s", dump(e));
+    for (int k = 0; k < 3; k++) xx[k].qual = target;
+    check_exits(ev, xx, N(xx));
+    json_decref(ev);
+}
+END_TEST
+
 /* VM exits during event delivery (28.2.3): the IDT-vectoring information
  * has the type of the event being delivered (injected external
  * interrupt, software interrupt, NMI, privileged software exception; the
@@ -1181,6 +1201,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_injection);
     tcase_add_test(tc, guest_interruptibility);
     tcase_add_test(tc, guest_idt_vectoring);
+    tcase_add_test(tc, guest_misc_exits);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);

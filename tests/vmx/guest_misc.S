@@ -1,0 +1,64 @@
+/*
+ * guest_misc.S - exits and non-root behaviour checked one by one (SDM Vol.
+ * 3C 26, 28), icelake-server:
+ *   1-3. VMPTRST, SGDT and VMCLEAR (32-bit address size) with RIP-relative
+ *        operands: the exit qualification is the displacement plus the
+ *        next instruction's RIP, the operand's address (28.2.1); the
+ *        instruction information says "no base, no index" (28.2.5);
+ * then VMCALL (18).
+ */
+#include "common.inc"
+
+        .set PROC_WANT, 1 << 31
+        .set PROC2_WANT, 1 << 2                 /* descriptor-table exiting */
+        .set EXC_BITMAP, 0
+        .set NEXITS, 4
+        .set NOREG_INFO, 0x08418000             /* no base, no index; DS */
+
+#include "guest.inc"
+
+prepare:
+        ret
+
+at_exit:
+        leaq info_expect - 8(%rip), %rax
+        movq (%rax,%rbx,8), %r13
+        cmpq $-1, %r13
+        je 1f
+        VMR F_EXIT_INFO
+        CHECK_BEGIN
+        cmpq %r13, %rax
+        je 1f
+        leaq msg_info(%rip), %rsi
+        jmp fail
+1:      ret
+
+finish:
+        ret
+
+        .balign 16
+guest_code:
+g_vmptrst:  vmptrst g_target(%rip)      /* 22 */
+g_sgdt:     sgdt g_target(%rip)         /* 46 */
+g_vmclear:  vmclear g_target(%eip)      /* 19 */
+g_call:     vmcall
+        hlt
+
+        .section .data
+        .balign 16
+g_target:   .skip 16
+#define E(reason, qual, len, label) .quad reason, qual, len, label - guest_code
+expect:
+        E(22, g_target, 7, g_vmptrst)
+        E(46, g_target, 7, g_sgdt)
+        E(19, g_target, 9, g_vmclear)
+        E(18, 0, 3, g_call)
+info_expect:
+        .quad NOREG_INFO | (2 << 7)             /* 64-bit address size */
+        .quad NOREG_INFO | (2 << 7)             /* SGDT: identity 0 */
+        .quad NOREG_INFO | (1 << 7)             /* 32-bit address size */
+        .quad -1
+
+        .section .rodata
+msg_info: .asciz "instruction information"
+        .text
