@@ -516,6 +516,17 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
     return 1;
 }
 
+/* Does the processor have INVEPT (vpid 0) or INVVPID (Appendix A.3.3,
+ * A.10)? */
+static int inv_supported(vmxsim *m, int vpid)
+{
+    uint64_t ctls2 = 0, cap = 0;
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_PROCBASED_CTLS2, &ctls2);
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_EPT_VPID_CAP, &cap);
+    return vpid ? ((ctls2 >> 37) & 1) && ((cap >> 32) & 1)
+                : ((ctls2 >> 33) & 1) && ((cap >> 20) & 1);
+}
+
 int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
 {
     vx_vmcs *v = vx_current_vmcs(m);
@@ -569,8 +580,13 @@ int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
             (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_VM) ||
             (vx_in_long_mode(m) && vx_code_mode(m) != 64))
             return 0;
-        if ((in->op == VX_OP_INVEPT && !(proc2 & VX_PROC2_EPT)) ||
-            (in->op == VX_OP_INVVPID && !(proc2 & VX_PROC2_VPID)))
+        /* INVEPT and INVVPID exit unconditionally (26.1.2), whatever
+         * "enable EPT" and "enable VPID" say; only a processor without
+         * them (IA32_VMX_PROCBASED_CTLS2[33] / [37] and
+         * IA32_VMX_EPT_VPID_CAP[20] / [32]) makes them #UD first, which
+         * vmx.c decides. */
+        if ((in->op == VX_OP_INVEPT || in->op == VX_OP_INVVPID) &&
+            (!in->rm.is_mem || !inv_supported(m, in->op == VX_OP_INVVPID)))
             return 0;
         a = vmx_insn_exit(m, in);
         break;

@@ -5,6 +5,8 @@
  *        operands: the exit qualification is the displacement plus the
  *        next instruction's RIP, the operand's address (28.2.1); the
  *        instruction information says "no base, no index" (28.2.5);
+ *   4-5. INVEPT and INVVPID with "enable EPT" and "enable VPID" 0 exit
+ *        all the same (26.1.2: unconditionally), 50 and 53;
  * then VMCALL (18).
  */
 #include "common.inc"
@@ -12,7 +14,7 @@
         .set PROC_WANT, 1 << 31
         .set PROC2_WANT, 1 << 2                 /* descriptor-table exiting */
         .set EXC_BITMAP, 0
-        .set NEXITS, 4
+        .set NEXITS, 6
         .set NOREG_INFO, 0x08418000             /* no base, no index; DS */
 
 #include "guest.inc"
@@ -41,6 +43,9 @@ guest_code:
 g_vmptrst:  vmptrst g_target(%rip)      /* 22 */
 g_sgdt:     sgdt g_target(%rip)         /* 46 */
 g_vmclear:  vmclear g_target(%eip)      /* 19 */
+            xorl %ecx, %ecx
+g_invept:   invept g_target(%rip), %rcx /* 50 */
+g_invvpid:  invvpid g_target(%rip), %rcx /* 53 */
 g_call:     vmcall
         hlt
 
@@ -52,11 +57,15 @@ expect:
         E(22, g_target, 7, g_vmptrst)
         E(46, g_target, 7, g_sgdt)
         E(19, g_target, 9, g_vmclear)
+        E(50, g_target, 9, g_invept)
+        E(53, g_target, 9, g_invvpid)
         E(18, 0, 3, g_call)
 info_expect:
         .quad NOREG_INFO | (2 << 7)             /* 64-bit address size */
         .quad NOREG_INFO | (2 << 7)             /* SGDT: identity 0 */
         .quad NOREG_INFO | (1 << 7)             /* 32-bit address size */
+        .quad NOREG_INFO | (2 << 7) | (1 << 28) /* INVEPT: type in RCX */
+        .quad NOREG_INFO | (2 << 7) | (1 << 28)
         .quad -1
 
         .section .rodata

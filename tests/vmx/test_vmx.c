@@ -830,10 +830,12 @@ END_TEST
 
 /* Exits checked one by one (guest_misc.S checks qualifications and
  * instruction information itself): RIP-relative operands of VMPTRST,
- * SGDT and VMCLEAR (67H) give the operand's address as qualification. */
+ * SGDT and VMCLEAR (67H) give the operand's address as qualification;
+ * INVEPT and INVVPID exit with "enable EPT" and "enable VPID" 0. */
 START_TEST(guest_misc_exits)
 {
-    static const exp_exit x[] = {{22, 0, 0}, {46, 0, 0}, {19, 0, 0}, {18, 0, 0}};
+    static const exp_exit x[] = {{22, 0, 0}, {46, 0, 0}, {19, 0, 0}, {50, 0, 0}, {53, 0, 0},
+                                 {18, 0, 0}};
     exp_exit xx[N(x)];
     memcpy(xx, x, sizeof x);
     json_t *ev = run_pass("guest_misc.elf", NULL, NULL);
@@ -842,7 +844,7 @@ START_TEST(guest_misc_exits)
     const json_t *e = vx_test_find(ev, "vm_exit", NULL, 0);
     uint64_t target = vx_test_u64(e, "exit_qualification", 0);
     ck_assert_msg(target >= 0x100000 && target < 0x200000, "%s", dump(e));
-    for (int k = 0; k < 3; k++) xx[k].qual = target;
+    for (int k = 0; k < 5; k++) xx[k].qual = target;
     check_exits(ev, xx, N(xx));
     json_decref(ev);
 }
