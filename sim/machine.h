@@ -505,6 +505,13 @@ int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before);
 vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in);
 /* The VMX-preemption timer reached 0: VM exit 52. */
 void vx_nonroot_timer_expired(vmxsim *m);
+/* The guest is in the HLT, shutdown or wait-for-SIPI activity state
+ * (m->guest_activity) at instruction count now: 1 and *x if a VM exit
+ * the model can produce wakes it (after_hlt: HLT just retired, so an
+ * MTF VM exit is due), 0 if nothing can. */
+int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x);
+/* HLT in VMX non-root operation without HLT exiting. */
+vx_action vx_nonroot_hlt(vmxsim *m, const vx_insn *in);
 /* Its value now (for saving on VM exit, 28.3). */
 uint32_t vx_nonroot_timer_value(vmxsim *m);
 /* Blocking by STI and by MOV SS (Table 25-3) in effect on the

@@ -11,6 +11,8 @@
  * those checks first; VMX instructions follow their own pseudo-code
  * (VM exit before the CPL check).
  */
+#include <string.h>
+
 #include "machine.h"
 #include "../vmcs/entry_checks.h"
 #include "../vmcs/controls.h"
@@ -864,6 +866,67 @@ void vx_nonroot_timer_expired(vmxsim *m)
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
     x.interruptibility = intr_state(m, m->icount, rip_linear(m));
     vx_vmexit(m, &x);
+}
+
+/* ---- inactive activity states (25.4.2, 28.1) ----
+ *
+ * The model raises no interrupts, NMIs, INIT or SIPI, so what can end
+ * the HLT, shutdown or wait-for-SIPI state is a VM exit the guest's own
+ * state causes: the monitor trap flag after HLT (26.7.2: not blocked in
+ * the HLT state), the VMX-preemption timer (26.7.1: in every state but
+ * wait-for-SIPI), the NMI window (27.7.6: wakes HLT and shutdown) and
+ * the interrupt window (27.7.5: wakes HLT only), in that priority
+ * (timer before the NMI window, 26.2).  Time does not pass in an
+ * inactive state under the model's TSC (one tick per instruction), so a
+ * timer that has not expired yet is taken to expire at once: the TSC
+ * jumps forward to its deadline. */
+
+int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) return 0;
+    uint32_t proc = proc_ctls(v);
+    unsigned act = m->guest_activity;
+    memset(x, 0, sizeof *x);
+    x->guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x->activity = act;
+    x->interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
+    int timer = m->timer_armed && act != VX_ACTIVITY_WAIT_SIPI;
+    if (after_hlt && m->mtf_armed)
+        x->reason = VX_EXIT_MONITOR_TRAP_FLAG;
+    else if (timer && now >= m->timer_deadline)
+        x->reason = VX_EXIT_PREEMPTION_TIMER;
+    else if ((proc & VX_PROC_NMI_WINDOW) && act != VX_ACTIVITY_WAIT_SIPI && !m->nmi_blocked)
+        x->reason = VX_EXIT_NMI_WINDOW;
+    else if ((proc & VX_PROC_INTR_WINDOW) && act == VX_ACTIVITY_HLT &&
+             (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF))
+        x->reason = VX_EXIT_INTERRUPT_WINDOW;
+    else if (timer) {
+        m->tsc_base += m->timer_deadline - now;
+        m->timer_deadline = now;
+        x->reason = VX_EXIT_PREEMPTION_TIMER;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+vx_action vx_nonroot_hlt(vmxsim *m, const vx_insn *in)
+{
+    /* HLT retires and the guest is in the HLT state until a VM exit
+     * wakes it (the exit saves HLT and the next RIP, 28.3.3, 28.3.4). */
+    m->guest_activity = VX_ACTIVITY_HLT;
+    vx_exit x;
+    if (!vx_nonroot_wake(m, 1, m->insn_icount + 1, &x)) {
+        vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
+                   "the guest executed HLT (RFLAGS.IF=%d) and nothing the model produces can wake it",
+                   (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) ? 1 : 0);
+        return VX_STOP;
+    }
+    x.guest_rip = m->insn_eip + in->len;
+    m->pend_exit = x;
+    m->pend_exit_valid = 1;
+    return VX_TRANSITION;
 }
 
 uint32_t vx_nonroot_timer_value(vmxsim *m)

@@ -258,14 +258,20 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
 {
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
     uint32_t intr = m->shadow_bits; /* blocking by STI / MOV SS after the entry */
-    int nmi_open = !m->nmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
+    unsigned act = m->guest_activity;
+    /* The activity state blocks some of these exits: the interrupt window
+     * does not wake the shutdown and wait-for-SIPI states, nor the NMI
+     * window and the timer wait-for-SIPI (27.7.5, 27.7.6, 26.7.1). */
+    int nmi_open = !m->nmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS) &&
+                   act != VX_ACTIVITY_WAIT_SIPI;
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
-                    !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
+                    !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS)) &&
+                    (act == VX_ACTIVITY_ACTIVE || act == VX_ACTIVITY_HLT);
     if (((proc & VX_PROC_MTF) && injected) || m->pend_mtf) {
         m->pend_mtf = 0;
         return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
     }
-    if (m->timer_armed && m->icount >= m->timer_deadline)
+    if (m->timer_armed && m->icount >= m->timer_deadline && act != VX_ACTIVITY_WAIT_SIPI)
         return exit_after_entry(m, VX_EXIT_PREEMPTION_TIMER);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
     if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
@@ -407,15 +413,21 @@ void vx_vmentry_perform(vmxsim *m)
     }
     if (!m->vmx_nonroot || m->end != VMXSIM_END_NONE) return;
     /* A guest entered in HLT, shutdown or wait-for-SIPI state waits for
-     * an event (27.7.4); an injected event wakes it (27.6).  The model has
-     * no interrupt controller, NMIs, INIT or SIPI: only a VM exit that
-     * the guest's state itself causes could end the wait, and those are
-     * the windows below. */
-    if (injected) m->guest_activity = VX_ACTIVITY_ACTIVE;
+     * an event (27.7.4); an injected event wakes it (27.6), a pending MTF
+     * VM exit (type 7) does not.  The model has no interrupt controller,
+     * NMIs, INIT or SIPI: only a VM exit that the guest's state itself
+     * causes can end the wait: the windows (entry_windows) and the
+     * VMX-preemption timer (vx_nonroot_wake). */
+    if (vectoring) m->guest_activity = VX_ACTIVITY_ACTIVE;
     arm_preemption_timer(m, v);
     entry_windows(m, v, injected);
     if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
         static const char *const state[4] = {"active", "HLT", "shutdown", "wait-for-SIPI"};
+        vx_exit x;
+        if (vx_nonroot_wake(m, 0, m->icount, &x)) {
+            vx_vmexit(m, &x);
+            return;
+        }
         vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
                    "the guest was entered in %s state and nothing can wake it",
                    state[m->guest_activity & 3]);

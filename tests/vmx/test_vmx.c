@@ -850,6 +850,32 @@ START_TEST(guest_misc_exits)
 }
 END_TEST
 
+/* HLT in a guest without HLT exiting is the HLT activity state, ended by
+ * the VMX-preemption timer, the monitor trap flag or the interrupt window,
+ * each saving HLT; entered in the shutdown state, the timer and the NMI
+ * window wake it but not the interrupt window; nothing wakes the
+ * wait-for-SIPI state, and the run ends there (the program checks the
+ * saved activity states and RIPs). */
+START_TEST(guest_hlt_state)
+{
+    static const exp_exit x[] = {{52, 0, 0}, {37, 0, 0}, {7, 0, 0}, {52, 0, 0}, {8, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        vmxsim_result res;
+        json_t *ev;
+        ck_assert_msg(vx_test_run("guest_hlt.elf", cpu ? "minimal" : NULL, NULL, &res, &ev) == 0,
+                      "%s", vx_test_error());
+        ck_assert_msg(res.end == VMXSIM_END_HLT && res.exit_status == 0 &&
+                      !strcmp(res.message, "the guest was entered in wait-for-SIPI state and "
+                                           "nothing can wake it"),
+                      "%d %d %s", res.end, res.exit_status, res.message);
+        ck_assert_msg(!strstr(vx_test_console(), "FAIL"), "%s", vx_test_console());
+        check_exits(ev, x, N(x));
+        ck_assert_int_eq(vx_test_count(ev, "vm_entry", NULL), 6);
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* VM exits during event delivery (28.2.3): the IDT-vectoring information
  * has the type of the event being delivered (injected external
  * interrupt, software interrupt, NMI, privileged software exception; the
@@ -1204,6 +1230,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_interruptibility);
     tcase_add_test(tc, guest_idt_vectoring);
     tcase_add_test(tc, guest_misc_exits);
+    tcase_add_test(tc, guest_hlt_state);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
