@@ -419,6 +419,9 @@ void vx_vmentry_perform(vmxsim *m)
      * causes can end the wait: the windows (entry_windows) and the
      * VMX-preemption timer (vx_nonroot_wake). */
     if (vectoring) m->guest_activity = VX_ACTIVITY_ACTIVE;
+    /* PAUSE-loop exiting: the first PAUSE at CPL 0 after VM entry starts
+     * a new loop (26.1.3). */
+    m->ple_active = 0;
     arm_preemption_timer(m, v);
     entry_windows(m, v, injected);
     if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
