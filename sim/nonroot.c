@@ -671,7 +671,8 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
     return 1;
 }
 
-/* RDTSC and RDTSCP that do not exit add the TSC offset (26.3). */
+/* RDTSC, RDTSCP and RDMSR of IA32_TSC that do not exit scale the TSC and
+ * add the TSC offset (26.3). */
 uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc)
 {
     vx_vmcs *v = vx_current_vmcs(m);

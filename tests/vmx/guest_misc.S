@@ -7,11 +7,14 @@
  *        instruction information says "no base, no index" (28.2.5);
  *   4-5. INVEPT and INVVPID with "enable EPT" and "enable VPID" 0 exit
  *        all the same (26.1.2: unconditionally), 50 and 53;
- * then VMCALL (18).
+ * then VMCALL (18), after which the VMM checks what the guest stored:
+ *   - RDMSR of IA32_TSC (the MSR bitmap lets it through) with TSC
+ *     offsetting returns the TSC plus the offset (26.3), as RDTSC does.
  */
 #include "common.inc"
 
-        .set PROC_WANT, 1 << 31
+        .set PROC_WANT, (1 << 31) | (1 << 28) | (1 << 3) /* MSR bitmaps, TSC offsetting */
+        .set TSC_OFFSET, 0x1000000000
         .set PROC2_WANT, 1 << 2                 /* descriptor-table exiting */
         .set EXC_BITMAP, 0
         .set NEXITS, 6
@@ -20,6 +23,8 @@
 #include "guest.inc"
 
 prepare:
+        movabsq $TSC_OFFSET, %rax
+        VMW F_TSC_OFFSET, %rax
         ret
 
 at_exit:
@@ -33,7 +38,17 @@ at_exit:
         je 1f
         leaq msg_info(%rip), %rsi
         jmp fail
-1:      ret
+1:      cmpq $NEXITS, %rbx
+        jne 2f
+        movq g_tsc(%rip), %rax                  /* RDMSR: offset + TSC < 2^32 */
+        shrq $32, %rax
+        CHECK_BEGIN
+        ASSERT_RAX (TSC_OFFSET >> 32), msg_tsc
+        movq g_tsc2(%rip), %rax                 /* RDTSC agrees */
+        shrq $32, %rax
+        CHECK_BEGIN
+        ASSERT_RAX (TSC_OFFSET >> 32), msg_tsc
+2:      ret
 
 finish:
         ret
@@ -46,12 +61,21 @@ g_vmclear:  vmclear g_target(%eip)      /* 19 */
             xorl %ecx, %ecx
 g_invept:   invept g_target(%rip), %rcx /* 50 */
 g_invvpid:  invvpid g_target(%rip), %rcx /* 53 */
+            movl $0x10, %ecx
+            rdmsr                       /* IA32_TSC: no exit */
+            movl %eax, g_tsc(%rip)
+            movl %edx, g_tsc + 4(%rip)
+            rdtsc
+            movl %eax, g_tsc2(%rip)
+            movl %edx, g_tsc2 + 4(%rip)
 g_call:     vmcall
         hlt
 
         .section .data
         .balign 16
 g_target:   .skip 16
+g_tsc:      .quad 0
+g_tsc2:     .quad 0
 #define E(reason, qual, len, label) .quad reason, qual, len, label - guest_code
 expect:
         E(22, g_target, 7, g_vmptrst)
@@ -70,4 +94,5 @@ info_expect:
 
         .section .rodata
 msg_info: .asciz "instruction information"
+msg_tsc:  .asciz "IA32_TSC read in the guest, bits 63:32"
         .text
