@@ -298,6 +298,30 @@ static vx_action lmsw(vmxsim *m, const vx_insn *in, vx_vmcs *v)
     return VX_NEXT;
 }
 
+/* SMSW never exits; the bits of CR0 the host owns read from the CR0 read
+ * shadow, as for MOV from CR0 (26.3).  SDM Vol. 2B SMSW: #GP(0) at CPL >
+ * 0 with CR4.UMIP = 1; a register destination gets CR0 at the operand
+ * size (bits 15:0 merged for 16 bits; 32 bits zero-extended in 64-bit
+ * mode), memory always 16 bits. */
+static vx_action smsw(vmxsim *m, const vx_insn *in, vx_vmcs *v)
+{
+    if (vx_cpl(m) > 0 && (vx_reg(m, UC_X86_REG_CR4) & CR4_UMIP)) return vx_raise_gp0(m);
+    uint64_t mask = get(v, VX_ENC_cr0_guest_host_mask), shadow = get(v, VX_ENC_cr0_read_shadow);
+    uint64_t cr0 = (vx_reg(m, UC_X86_REG_CR0) & ~mask) | (shadow & mask);
+    if (in->rm.is_mem) {
+        uint64_t la;
+        uint16_t w = (uint16_t)cr0;
+        if (vx_operand_address(m, in, &in->rm, 2, 1, &la) < 0 || vx_linear_write(m, la, &w, 2) < 0)
+            return VX_FAULT;
+        return VX_NEXT;
+    }
+    uint64_t old = vx_gpr(m, in->rm.reg);
+    if (in->op_size == 16) cr0 = (old & ~0xFFFFull) | (cr0 & 0xFFFF);
+    else if (in->op_size == 32) cr0 &= 0xFFFFFFFF;
+    vx_set_gpr(m, in->rm.reg, cr0);
+    return VX_NEXT;
+}
+
 /* ---- task switches (26.1.2: always a VM exit) ---- */
 
 /* The descriptor for selector sel in the guest's GDT; 0 if none. */
@@ -473,6 +497,9 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
     case VX_OP_LMSW:
         if (!cpl0) return 0;
         *act = lmsw(m, in, v);
+        return 1;
+    case VX_OP_SMSW:
+        *act = smsw(m, in, v);
         return 1;
     case VX_OP_FAR_JMP: case VX_OP_FAR_CALL:
         return far_branch(m, in, act);

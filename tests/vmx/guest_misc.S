@@ -9,7 +9,9 @@
  *        all the same (26.1.2: unconditionally), 50 and 53;
  * then VMCALL (18), after which the VMM checks what the guest stored:
  *   - RDMSR of IA32_TSC (the MSR bitmap lets it through) with TSC
- *     offsetting returns the TSC plus the offset (26.3), as RDTSC does.
+ *     offsetting returns the TSC plus the offset (26.3), as RDTSC does;
+ *   - SMSW (register and memory forms) reads CR0.TS, which the host owns
+ *     (CR0 guest/host mask), from the CR0 read shadow (26.3).
  */
 #include "common.inc"
 
@@ -25,6 +27,12 @@
 prepare:
         movabsq $TSC_OFFSET, %rax
         VMW F_TSC_OFFSET, %rax
+        VMW F_CR0_MASK, $8                      /* the host owns CR0.TS */
+        movq %cr0, %rax
+        andq $~8, %rax                          /* real TS = 0 */
+        VMW F_GUEST_CR0, %rax
+        orq $8, %rax
+        VMW F_CR0_SHADOW, %rax                  /* the guest sees TS = 1 */
         ret
 
 at_exit:
@@ -48,6 +56,20 @@ at_exit:
         shrq $32, %rax
         CHECK_BEGIN
         ASSERT_RAX (TSC_OFFSET >> 32), msg_tsc
+        .irp mem, g_msw16, g_msw32, g_msw64, g_mswm
+        movq \mem(%rip), %rax                   /* SMSW: TS from the shadow */
+        andq $8, %rax
+        CHECK_BEGIN
+        ASSERT_RAX 8, msg_smsw
+        .endr
+        movq g_msw16(%rip), %rax                /* 16 bits: the rest kept */
+        shrq $16, %rax
+        CHECK_BEGIN
+        ASSERT_RAX 0xFFFFFFFFFFFF, msg_smsw
+        movq g_mswm(%rip), %rax                 /* memory: 16 bits written */
+        shrq $16, %rax
+        CHECK_BEGIN
+        ASSERT_RAX 0xFFFFFFFFFFFF, msg_smsw
 2:      ret
 
 finish:
@@ -68,6 +90,14 @@ g_invvpid:  invvpid g_target(%rip), %rcx /* 53 */
             rdtsc
             movl %eax, g_tsc2(%rip)
             movl %edx, g_tsc2 + 4(%rip)
+            movq $-1, %rax
+            smsww %ax
+            movq %rax, g_msw16(%rip)
+            smswl %eax
+            movq %rax, g_msw32(%rip)
+            smswq %rax
+            movq %rax, g_msw64(%rip)
+            smsw g_mswm(%rip)
 g_call:     vmcall
         hlt
 
@@ -76,6 +106,10 @@ g_call:     vmcall
 g_target:   .skip 16
 g_tsc:      .quad 0
 g_tsc2:     .quad 0
+g_msw16:    .quad 0
+g_msw32:    .quad 0
+g_msw64:    .quad 0
+g_mswm:     .quad -1
 #define E(reason, qual, len, label) .quad reason, qual, len, label - guest_code
 expect:
         E(22, g_target, 7, g_vmptrst)
@@ -95,4 +129,5 @@ info_expect:
         .section .rodata
 msg_info: .asciz "instruction information"
 msg_tsc:  .asciz "IA32_TSC read in the guest, bits 63:32"
+msg_smsw: .asciz "SMSW in the guest"
         .text
