@@ -215,6 +215,11 @@ struct vmxsim {
     uint64_t shadow_icount;
     uint32_t shadow_bits;
     uint64_t iret_icount;    /* icount + 1 of the IRET that ended NMI blocking; 0 none */
+    /* DR6 when the engine last started in the guest, for the exit
+     * qualification of a #DB (Table 28-1), which must not change DR6
+     * (28.1); stale once the guest ran MOV to a debug register. */
+    uint64_t dr6_start;
+    int dr6_stale;
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;

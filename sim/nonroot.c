@@ -461,7 +461,10 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         x.reason = VX_EXIT_XSETBV;
         break;
     case VX_OP_MOV_TO_DR: case VX_OP_MOV_FROM_DR:
-        if (!cpl0 || !(proc & VX_PROC_MOV_DR_EXITING)) return 0;
+        if (!cpl0 || !(proc & VX_PROC_MOV_DR_EXITING)) {
+            if (in->op == VX_OP_MOV_TO_DR) m->dr6_stale = 1; /* the engine runs it */
+            return 0;
+        }
         /* Exit qualification for MOV DR (Table 28-4): 2:0 the debug
          * register, 4 direction (1 = MOV from DR), 11:8 the register. */
         x.reason = VX_EXIT_DR_ACCESS;
@@ -727,6 +730,28 @@ static int exception_exits(vx_vmcs *v, int vector, uint32_t err)
     return ((err & mask) == match) ? bit : !bit;
 }
 
+/* The exit qualification of a debug exception the engine raised (Table
+ * 28-1): B3:B0 (breakpoint conditions met), BD (13, debug-register
+ * access detected), BS (14, single step).  The engine has already
+ * written DR6 (QEMU recomputes B3:B0 and ORs in BD or BS); a #DB that
+ * exits does not change DR6 (28.1), so the model puts back the value it
+ * had when the engine started.  If the guest wrote a debug register
+ * since, the old value is unknown: BS then comes from RFLAGS.TF (a
+ * single-step trap) and DR6 stays. */
+static uint64_t db_qualification(vmxsim *m)
+{
+    uint64_t dr6 = vx_reg(m, UC_X86_REG_DR6);
+    uint64_t q = dr6 & 0xF;
+    if (!m->dr6_stale) {
+        q |= dr6 & ~m->dr6_start & (DR6_BD | DR6_BS);
+        vx_set_reg(m, UC_X86_REG_DR6, m->dr6_start);
+    } else {
+        q |= dr6 & DR6_BD;
+        if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_TF) q |= DR6_BS;
+    }
+    return q;
+}
+
 uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err)
 {
     unsigned type = kind == VX_PEND_SWINT ? VX_INTR_TYPE_SW_INT
@@ -756,6 +781,7 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                   (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
     x.intr_err = has_err ? err : 0;
     if (vector == VX_PF) x.qual = cr2; /* CR2 itself is not written (28.1) */
+    if (vector == VX_DB && m->pend_engine && kind == VX_PEND_HW) x.qual = db_qualification(m);
     /* The instruction that caused it retired nothing: m->icount is its
      * count.  An exit during event delivery has no blocking by STI or
      * MOV SS (28.1). */

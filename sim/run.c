@@ -866,6 +866,10 @@ void vx_run_loop(vmxsim *m)
                 ucount = 1ull << 62;
             }
         }
+        if (m->vmx_nonroot) {
+            m->dr6_start = vx_reg(m, UC_X86_REG_DR6);
+            m->dr6_stale = 0;
+        }
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, ucount);
         if (m->budget_exit_set) quiet_exit_invalidation(m);
         int delivered = 0;

@@ -44,6 +44,8 @@
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_UMIP (1ull << 11)
+#define DR6_BD (1ull << 13)
+#define DR6_BS (1ull << 14)
 #define CR4_LA57 (1ull << 12)
 #define CR4_VMXE (1ull << 13)
 #define CR4_SMXE (1ull << 14)

@@ -882,6 +882,20 @@ START_TEST(guest_hlt_state)
 }
 END_TEST
 
+/* #DB through the exception bitmap: a single-step trap exits with BS in
+ * the qualification (Table 28-1) and DR6 unchanged (28.1); INT1 exits as a
+ * privileged software exception. */
+START_TEST(guest_debug_exceptions)
+{
+    static const exp_exit x[] = {{0, 0, 0x4000}, {0, 0, 0}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_db.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 /* VM exits during event delivery (28.2.3): the IDT-vectoring information
  * has the type of the event being delivered (injected external
  * interrupt, software interrupt, NMI, privileged software exception; the
@@ -1237,6 +1251,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_idt_vectoring);
     tcase_add_test(tc, guest_misc_exits);
     tcase_add_test(tc, guest_hlt_state);
+    tcase_add_test(tc, guest_debug_exceptions);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
