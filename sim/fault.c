@@ -332,7 +332,7 @@ int vx_deliver_pending(vmxsim *m)
                 /* EPT said no: an EPT violation or misconfiguration exit
                  * (SDM Vol. 3C 29.3.3), the instruction not executed. */
                 vx_set_reg(m, UC_X86_REG_RIP, rip);
-                vx_nonroot_ept_exit(m, &x, la, rip, NULL, 0);
+                vx_nonroot_ept_exit(m, &x, la, rip, NULL, 0, 0);
                 return 1;
             }
             err = x.pfec;
@@ -346,7 +346,7 @@ int vx_deliver_pending(vmxsim *m)
         /* One of the model's own accesses met an EPT violation or
          * misconfiguration (linear.c): a VM exit. */
         vx_set_reg(m, UC_X86_REG_RIP, rip);
-        if (m->vmx_nonroot) vx_nonroot_ept_exit(m, &m->pend_xl, cr2, rip, NULL, 0);
+        if (m->vmx_nonroot) vx_nonroot_ept_exit(m, &m->pend_xl, cr2, rip, NULL, 0, 0);
         else vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
                         "EPT fault outside VMX non-root operation");
         return 1;
@@ -383,7 +383,8 @@ int vx_deliver_pending(vmxsim *m)
             /* An EPT violation while delivering the event (29.3.3.2):
              * the exit records the event in the IDT-vectoring info. */
             if (n.vector == VX_VEC_EPT) {
-                vx_nonroot_ept_exit(m, &m->pend_xl, m->pend_cr2, rip, &idt, err);
+                vx_nonroot_ept_exit(m, &m->pend_xl, m->pend_cr2, rip, &idt, err,
+                                    kind == VX_PEND_HW ? 0 : ilen);
                 return 1;
             }
             int nerr = has_error_code(n.vector);

@@ -499,9 +499,10 @@ uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
 /* An EPT violation (48) or misconfiguration (49) found by translating la
  * for the instruction at rip (29.3.3); idt_info: the event being
- * delivered, or NULL.  -1 if the run ended. */
+ * delivered, or NULL, and idt_len its instruction length as for
+ * vx_nonroot_exception.  -1 if the run ended. */
 int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *x, uint64_t la, uint64_t rip,
-                        const uint32_t *idt_info, uint32_t idt_err);
+                        const uint32_t *idt_info, uint32_t idt_err, unsigned idt_len);
 /* While stepping the guest: the VM exit due after the instruction just
  * retired (MTF, NMI window, interrupt window, in that priority), given
  * what the instruction was; 1 if one happened. */

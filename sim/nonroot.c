@@ -827,7 +827,7 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
  * length of the instruction when it can be decoded (recent Intel cores
  * write it, and VMMs that emulate MMIO read it; docs/vmx-choices.md). */
 int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip,
-                        const uint32_t *idt_info, uint32_t idt_err)
+                        const uint32_t *idt_info, uint32_t idt_err, unsigned idt_len)
 {
     vx_exit x = {0};
     int violation = xl->status == VX_XL_EPT_VIOLATION;
@@ -840,6 +840,14 @@ int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip
     if (idt_info) {
         x.idt_info = *idt_info;
         x.idt_err = idt_err;
+        /* During event delivery: no blocking by STI or MOV SS (28.1); a
+         * software interrupt or exception is saved as its instruction
+         * (28.2.4, as in vx_nonroot_exception). */
+        x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
+        if (idt_len) {
+            x.insn_len = idt_len;
+            x.guest_rip = rip - idt_len;
+        }
     } else {
         uint8_t code[15];
         vx_insn in;
@@ -847,6 +855,12 @@ int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip
         uint64_t lip = mode == 64 ? rip : (rip + vx_cs_base(m)) & 0xFFFFFFFFull;
         size_t n = vx_mmu_peek(m, lip, code, sizeof code);
         if (n && vx_decode(m->dec, mode, code, n, lip, &in) == 0) x.insn_len = in.len;
+        /* The instruction did not retire: the interruptibility before
+         * it (28.3.4); an IRET that ended (virtual-)NMI blocking sets bit
+         * 12 of the qualification, "NMI unblocking due to IRET" (Table
+         * 28-7). */
+        x.interruptibility = intr_state(m, m->icount, lip);
+        if (violation && m->iret_icount == m->icount + 1) x.qual |= 1u << 12;
     }
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }

@@ -930,6 +930,12 @@ END_TEST
  * none after a vectoring entry.  The program checks each saved value. */
 START_TEST(guest_interruptibility)
 {
+    /* An EPT violation too saves the blocking before its instruction. */
+    static const exp_exit v[] = {{48, 0, 0x581}};
+    json_t *e = run_pass("guest_eptv.elf", NULL, NULL);
+    check_exits(e, v, N(v));
+    json_decref(e);
+
     exp_exit x[14];
     for (int k = 0; k < 14; k++) x[k] = (exp_exit){10, 0, 0};
     x[10] = (exp_exit){0, 0, 0};
