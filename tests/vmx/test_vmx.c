@@ -914,7 +914,9 @@ START_TEST(guest_idt_vectoring)
         for (int k = 0; k < (int)N(idt); k++) {
             const json_t *e = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", k);
             ck_assert_msg(vx_test_u64(e, "intr_info", 0) == 0x80000b0d &&
-                          vx_test_u64(e, "idt_vectoring_info", 0) == idt[k],
+                          vx_test_u64(e, "idt_vectoring_info", 0) == idt[k] &&
+                          vx_test_u64(e, "info2", 0) == idt[k] &&
+                          vx_test_u64(e, "info1", 1) == 0,
                           "exit %d: expected IDT-vectoring information 0x%llx: %s", k,
                           (unsigned long long)idt[k], e ? dump(e) : "missing");
         }
