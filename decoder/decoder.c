@@ -41,6 +41,7 @@ static const char *const op_names[VX_OP_COUNT] = {
     [VX_OP_RDSEED] = "rdseed", [VX_OP_INVPCID] = "invpcid", [VX_OP_CLTS] = "clts",
     [VX_OP_LMSW] = "lmsw", [VX_OP_FAR_JMP] = "far_jmp", [VX_OP_FAR_CALL] = "far_call",
     [VX_OP_IRET] = "iret", [VX_OP_XSAVES] = "xsaves", [VX_OP_XRSTORS] = "xrstors",
+    [VX_OP_STI] = "sti", [VX_OP_SMSW] = "smsw",
 };
 
 int vx_op_nonroot_only(vx_op op)
@@ -164,6 +165,8 @@ static vx_op classify(unsigned id, const uint8_t *p, size_t len, int mode)
     case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ: return VX_OP_IRET;
     case X86_INS_XSAVES: case X86_INS_XSAVES64: return VX_OP_XSAVES;
     case X86_INS_XRSTORS: case X86_INS_XRSTORS64: return VX_OP_XRSTORS;
+    case X86_INS_STI: return VX_OP_STI;
+    case X86_INS_SMSW: return VX_OP_SMSW;
     default: return VX_OP_NONE;
     }
 }

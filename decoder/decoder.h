@@ -36,6 +36,10 @@ typedef enum vx_op {
     VX_OP_LLDT, VX_OP_LTR, VX_OP_SLDT, VX_OP_STR, VX_OP_RDRAND,
     VX_OP_RDSEED, VX_OP_INVPCID, VX_OP_CLTS, VX_OP_LMSW, VX_OP_FAR_JMP,
     VX_OP_FAR_CALL, VX_OP_IRET, VX_OP_XSAVES, VX_OP_XRSTORS,
+    /* Never exit, but the model must see them in a guest: STI starts
+     * blocking by STI (the interruptibility state, Table 25-3); SMSW
+     * reads the CR0 read shadow (26.3). */
+    VX_OP_STI, VX_OP_SMSW,
     VX_OP_COUNT
 } vx_op;
 

@@ -54,7 +54,10 @@ static json_t *io(uint64_t q)
     return o;
 }
 
-/* 27.8: VM-entry failures. */
+/* 27.8: VM-entry failures.  Invalid guest state: 0 in most cases, 1 not
+ * used, 2 loading PDPTEs, 3 injecting an NMI into a guest blocking
+ * events by STI (implementation-specific, 27.3.1.5), 4 the VMCS link
+ * pointer. */
 static json_t *entry_failure(unsigned basic, uint64_t q)
 {
     json_t *o = json_object();
@@ -62,7 +65,7 @@ static json_t *entry_failure(unsigned basic, uint64_t q)
         set_int(o, "msr_entry", q);
     } else {
         static const char *const why[5] = {"invalid guest state", "?", "PDPTE loading",
-                                           "NMI injection with blocking by NMI",
+                                           "NMI injection with blocking by STI",
                                            "invalid VMCS link pointer"};
         set_str(o, "meaning", q <= 4 ? why[q] : "?");
     }

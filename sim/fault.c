@@ -303,6 +303,7 @@ int vx_deliver_pending(vmxsim *m)
 {
     int vector = m->pend_vector, has_err = m->pend_has_err, soft = m->pend_soft;
     int kind = m->pend_kind, injected = m->pend_injected;
+    unsigned ilen = m->pend_insn_len; /* a nested fault's vx_raise clears it */
     uint32_t err = m->pend_err;
     uint64_t rip = m->pend_rip;
     m->pend_vector = -1;
@@ -331,7 +332,7 @@ int vx_deliver_pending(vmxsim *m)
                 /* EPT said no: an EPT violation or misconfiguration exit
                  * (SDM Vol. 3C 29.3.3), the instruction not executed. */
                 vx_set_reg(m, UC_X86_REG_RIP, rip);
-                vx_nonroot_ept_exit(m, &x, la, rip, NULL, 0);
+                vx_nonroot_ept_exit(m, &x, la, rip, NULL, 0, 0);
                 return 1;
             }
             err = x.pfec;
@@ -345,7 +346,7 @@ int vx_deliver_pending(vmxsim *m)
         /* One of the model's own accesses met an EPT violation or
          * misconfiguration (linear.c): a VM exit. */
         vx_set_reg(m, UC_X86_REG_RIP, rip);
-        if (m->vmx_nonroot) vx_nonroot_ept_exit(m, &m->pend_xl, cr2, rip, NULL, 0);
+        if (m->vmx_nonroot) vx_nonroot_ept_exit(m, &m->pend_xl, cr2, rip, NULL, 0, 0);
         else vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
                         "EPT fault outside VMX non-root operation");
         return 1;
@@ -354,7 +355,7 @@ int vx_deliver_pending(vmxsim *m)
      * (26.2); INT n and events injected by VM entry are not subject to
      * it, and a #PF that exits leaves CR2 alone (28.1). */
     if (m->vmx_nonroot && !injected && kind != VX_PEND_SWINT &&
-        vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0))
+        vx_nonroot_exception(m, vector, has_err, err, kind, rip, cr2, NULL, 0, 0))
         return 1;
     if (!m->pend_engine && vector == VX_PF) vx_set_reg(m, UC_X86_REG_CR2, cr2);
     vx_set_reg(m, UC_X86_REG_RIP, rip);
@@ -378,18 +379,18 @@ int vx_deliver_pending(vmxsim *m)
          * selects, exits with the first event in the IDT-vectoring
          * information (26.2, 28.2.4). */
         if (m->vmx_nonroot) {
-            unsigned t = kind == VX_PEND_SWINT ? 4u : kind == VX_PEND_SWEXC ? 6u
-                       : kind == VX_PEND_PRIVSW ? 5u : 3u;
-            uint32_t idt = (uint32_t)vector | (t << 8) | (1u << 31) | (has_err ? 1u << 11 : 0);
+            uint32_t idt = vx_nonroot_vectoring_info(vector, kind, has_err);
             /* An EPT violation while delivering the event (29.3.3.2):
              * the exit records the event in the IDT-vectoring info. */
             if (n.vector == VX_VEC_EPT) {
-                vx_nonroot_ept_exit(m, &m->pend_xl, m->pend_cr2, rip, &idt, err);
+                vx_nonroot_ept_exit(m, &m->pend_xl, m->pend_cr2, rip, &idt, err,
+                                    kind == VX_PEND_HW ? 0 : ilen);
                 return 1;
             }
             int nerr = has_error_code(n.vector);
             if (vx_nonroot_exception(m, n.vector, nerr, n.err, VX_PEND_HW, rip,
-                                     vx_reg(m, UC_X86_REG_CR2), &idt, err))
+                                     vx_reg(m, UC_X86_REG_CR2), &idt, err,
+                                     kind == VX_PEND_HW ? 0 : ilen))
                 return 1;
         }
         int df = (contributory(vector) && contributory(n.vector)) ||

@@ -283,9 +283,10 @@ static vx_action rdtsc(vmxsim *m, int p)
     return VX_NEXT;
 }
 
-static vx_action hlt(vmxsim *m)
+static vx_action hlt(vmxsim *m, const vx_insn *in)
 {
     if (vx_cpl(m) > 0) return vx_raise_gp0(m);
+    if (m->vmx_nonroot) return vx_nonroot_hlt(m, in); /* the HLT activity state */
     uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
     if (rflags & RFLAGS_IF)
         vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
@@ -401,7 +402,7 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in)
     case VX_OP_MOV_FROM_CR: return mov_cr(m, in, 0);
     case VX_OP_RDTSC: return rdtsc(m, 0);
     case VX_OP_RDTSCP: return rdtsc(m, 1);
-    case VX_OP_HLT: return hlt(m);
+    case VX_OP_HLT: return hlt(m, in);
     case VX_OP_IN: return port_io(m, in, 0);
     case VX_OP_OUT: return port_io(m, in, 1);
     case VX_OP_INS: return string_io(m, in, 0);

@@ -49,8 +49,10 @@ enum {
 };
 
 /* What raised a pending event: a fault or hardware exception, INT n,
- * INT3/INTO (software exceptions), INT1 (privileged software exception). */
-enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW };
+ * INT3/INTO (software exceptions), INT1 (privileged software exception);
+ * an NMI or an external interrupt (injected by VM entry only). */
+enum { VX_PEND_HW = 0, VX_PEND_SWINT, VX_PEND_SWEXC, VX_PEND_PRIVSW, VX_PEND_NMI,
+       VX_PEND_EXTINT };
 
 /* A segment register with its hidden part, in the VMCS's terms: the
  * access rights as in the guest-state area (SDM Vol. 3C Table 25-2),
@@ -204,8 +206,22 @@ struct vmxsim {
     int pend_entry, pend_entry_resume; /* VM entry to carry out (VMLAUNCH/VMRESUME) */
     int pend_exit_valid;     /* VM exit to carry out */
     vx_exit pend_exit;
-    int vnmi_blocked;        /* virtual-NMI blocking (26.7.1), for the NMI window */
-    uint32_t step_blocking;  /* STI / MOV SS blocking left by the last stepped instruction */
+    /* The guest's interruptibility (Table 25-3), kept while it runs so
+     * that every VM exit saves it (28.3.4): bit 3 of the field, blocking
+     * by NMI or, with "virtual NMIs", virtual-NMI blocking, until IRET
+     * (26.3); and blocking by STI / MOV SS, which covers one instruction
+     * boundary: the one before the instruction at shadow_icount (MOV SS
+     * run by the engine is also found from the decoded blocks,
+     * vx_blocked_by_mov_ss). */
+    int nmi_blocked;
+    uint64_t shadow_icount;
+    uint32_t shadow_bits;
+    uint64_t iret_icount;    /* icount + 1 of the IRET that ended NMI blocking; 0 none */
+    /* DR6 when the engine last started in the guest, for the exit
+     * qualification of a #DB (Table 28-1), which must not change DR6
+     * (28.1); stale once the guest ran MOV to a debug register. */
+    uint64_t dr6_start;
+    int dr6_stale;
 
     /* MSRs the model owns (others live in Unicorn or the profile table) */
     uint64_t feature_control;
@@ -451,6 +467,9 @@ vx_action vx_exec_insn(vmxsim *m, const vx_insn *in);
 vx_action vx_exec_vmx(vmxsim *m, const vx_insn *in);
 /* The current VMCS, or NULL (vmx.c). */
 vx_vmcs *vx_current_vmcs(vmxsim *m);
+/* Is the instruction at linear address la the one right after a MOV to
+ * SS or POP SS that the engine ran (events blocked by MOV SS, vmx.c)? */
+int vx_blocked_by_mov_ss(vmxsim *m, uint64_t la);
 
 /* vmentry.c: VM entry after VMLAUNCH/VMRESUME passed their own checks.
  * vx_vmentry runs in the instruction: *vmfail_error is 7 or 8 when the
@@ -472,16 +491,22 @@ uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc);
 int vx_nonroot_unrestricted(vmxsim *m);
 /* An exception in the guest: 1 if it caused a VM exit (-1 if the run
  * ended), 0 to deliver it through the guest IDT.  idt_info: the event
- * being delivered when it happened, or NULL. */
+ * being delivered when it happened, or NULL; idt_len: that event's
+ * instruction length if it is a software interrupt or exception (rip is
+ * then where its delivery would return). */
 int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
-                         uint32_t idt_err);
+                         uint32_t idt_err, unsigned idt_len);
+/* The IDT-vectoring information (28.2.3, Table 25-18) of an event of
+ * kind VX_PEND_* being delivered. */
+uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err);
 int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip);
 /* An EPT violation (48) or misconfiguration (49) found by translating la
  * for the instruction at rip (29.3.3); idt_info: the event being
- * delivered, or NULL.  -1 if the run ended. */
+ * delivered, or NULL, and idt_len its instruction length as for
+ * vx_nonroot_exception.  -1 if the run ended. */
 int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *x, uint64_t la, uint64_t rip,
-                        const uint32_t *idt_info, uint32_t idt_err);
+                        const uint32_t *idt_info, uint32_t idt_err, unsigned idt_len);
 /* While stepping the guest: the VM exit due after the instruction just
  * retired (MTF, NMI window, interrupt window, in that priority), given
  * what the instruction was; 1 if one happened. */
@@ -490,8 +515,19 @@ int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before);
 vx_action vx_nonroot_vmfunc(vmxsim *m, const vx_insn *in);
 /* The VMX-preemption timer reached 0: VM exit 52. */
 void vx_nonroot_timer_expired(vmxsim *m);
+/* The guest is in the HLT, shutdown or wait-for-SIPI activity state
+ * (m->guest_activity) at instruction count now: 1 and *x if a VM exit
+ * the model can produce wakes it (after_hlt: HLT just retired, so an
+ * MTF VM exit is due), 0 if nothing can. */
+int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x);
+/* HLT in VMX non-root operation without HLT exiting. */
+vx_action vx_nonroot_hlt(vmxsim *m, const vx_insn *in);
 /* Its value now (for saving on VM exit, 28.3). */
 uint32_t vx_nonroot_timer_value(vmxsim *m);
+/* Blocking by STI and by MOV SS (Table 25-3) in effect on the
+ * instruction boundary before the instruction at icount ic, linear
+ * address la. */
+uint32_t vx_nonroot_shadow(vmxsim *m, uint64_t ic, uint64_t la);
 
 /* exitinfo.c: the exit qualification (NULL where it has no fields) and
  * the instruction information decoded into named fields, for traces. */

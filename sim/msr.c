@@ -154,6 +154,9 @@ vx_action vx_exec_msr(vmxsim *m, const vx_insn *in)
     if (in->op == VX_OP_RDMSR) {
         uint64_t v = 0;
         int ok = vx_rdmsr(m, msr, &v) == 0;
+        /* In VMX non-root operation RDMSR of IA32_TSC returns the TSC
+         * with the guest's scaling and offset, as RDTSC does (26.3). */
+        if (ok && msr == VX_MSR_TSC && m->vmx_nonroot) v = vx_nonroot_tsc(m, v);
         trace_msr(m, 0, msr, v, ok);
         if (!ok) return vx_raise_gp0(m);
         vx_set_gpr(m, 0, (uint32_t)v);

@@ -11,6 +11,8 @@
  * those checks first; VMX instructions follow their own pseudo-code
  * (VM exit before the CPL check).
  */
+#include <string.h>
+
 #include "machine.h"
 #include "../vmcs/entry_checks.h"
 #include "../vmcs/controls.h"
@@ -28,18 +30,50 @@ static uint32_t proc2_ctls(vx_vmcs *v)
     return (uint32_t)get(v, VX_ENC_secondary_vm_exec_control);
 }
 
+static uint32_t pin_ctls(vx_vmcs *v) { return (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control); }
+
 int vx_nonroot_unrestricted(vmxsim *m)
 {
     vx_vmcs *v = vx_current_vmcs(m);
     return m->vmx_nonroot && v && (proc2_ctls(v) & VX_PROC2_UNRESTRICTED);
 }
 
+/* ---- interruptibility (Table 25-3), saved by every VM exit (28.3.4) ---- */
+
+uint32_t vx_nonroot_shadow(vmxsim *m, uint64_t ic, uint64_t la)
+{
+    uint32_t b = m->shadow_icount == ic ? m->shadow_bits : 0;
+    /* Blocking by STI needs RFLAGS.IF = 1 (an STI that faulted set
+     * nothing). */
+    if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF)) b &= ~VX_INTR_BLOCK_STI;
+    if (vx_blocked_by_mov_ss(m, la)) b = (b & ~VX_INTR_BLOCK_STI) | VX_INTR_BLOCK_MOV_SS;
+    return b;
+}
+
+/* The interruptibility state at the instruction boundary before the
+ * instruction at icount ic, linear address la: what a VM exit there
+ * saves.  Bit 3 is blocking by NMI, or virtual-NMI blocking when
+ * "virtual NMIs" is 1 (28.3.4). */
+static uint32_t intr_state(vmxsim *m, uint64_t ic, uint64_t la)
+{
+    return vx_nonroot_shadow(m, ic, la) | (m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0);
+}
+
+/* The linear address of the guest's RIP now. */
+static uint64_t rip_linear(vmxsim *m)
+{
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    return vx_code_mode(m) == 64 ? rip : rip + vx_cs_base(m);
+}
+
 /* Carry out a VM exit caused by instruction `in` (fault-like: the guest
- * RIP saved is the instruction's own, 28.3.3). */
+ * RIP saved is the instruction's own, 28.3.3; the interruptibility is
+ * that before the instruction). */
 static vx_action exit_for(vmxsim *m, const vx_insn *in, vx_exit *x)
 {
     x->guest_rip = m->insn_eip;
     x->insn_len = in->len;
+    x->interruptibility = intr_state(m, m->insn_icount, in->addr);
     /* Carried out by the run loop once the engine has stopped. */
     m->pend_exit = *x;
     m->pend_exit_valid = 1;
@@ -59,7 +93,9 @@ static vx_action simple_exit(vmxsim *m, const vx_insn *in, uint32_t reason, uint
  * 6:3, address size 9:7, register/memory 10, segment 17:15, index
  * 21:18 with "invalid" 22, base 26:23 with "invalid" 27, second
  * register 31:28.  For memory operands the exit qualification holds
- * the displacement. */
+ * the displacement, sign-extended; for a RIP-relative operand (64-bit
+ * mode only) the displacement plus the RIP of the next instruction,
+ * the address the instruction uses (28.2.1; EIP with a 67H prefix). */
 static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
 {
     uint32_t info = 0;
@@ -80,6 +116,10 @@ static uint32_t insn_info(const vx_insn *in, int reg1, int reg2, uint64_t *qual)
         if (o->base >= 0 && o->base < 16) info |= (uint32_t)(o->base & 15) << 23;
         else info |= 1u << 27;
         *qual = (uint64_t)o->disp;
+        if (o->base == VX_BASE_RIP) {
+            *qual += in->addr + in->len;   /* 64-bit mode: CS base is 0 */
+            if (in->addr_size == 32) *qual &= 0xFFFFFFFF;
+        }
     }
     if (reg2 >= 0) info |= (uint32_t)(reg2 & 15) << 28;
     return info;
@@ -258,6 +298,30 @@ static vx_action lmsw(vmxsim *m, const vx_insn *in, vx_vmcs *v)
     return VX_NEXT;
 }
 
+/* SMSW never exits; the bits of CR0 the host owns read from the CR0 read
+ * shadow, as for MOV from CR0 (26.3).  SDM Vol. 2B SMSW: #GP(0) at CPL >
+ * 0 with CR4.UMIP = 1; a register destination gets CR0 at the operand
+ * size (bits 15:0 merged for 16 bits; 32 bits zero-extended in 64-bit
+ * mode), memory always 16 bits. */
+static vx_action smsw(vmxsim *m, const vx_insn *in, vx_vmcs *v)
+{
+    if (vx_cpl(m) > 0 && (vx_reg(m, UC_X86_REG_CR4) & CR4_UMIP)) return vx_raise_gp0(m);
+    uint64_t mask = get(v, VX_ENC_cr0_guest_host_mask), shadow = get(v, VX_ENC_cr0_read_shadow);
+    uint64_t cr0 = (vx_reg(m, UC_X86_REG_CR0) & ~mask) | (shadow & mask);
+    if (in->rm.is_mem) {
+        uint64_t la;
+        uint16_t w = (uint16_t)cr0;
+        if (vx_operand_address(m, in, &in->rm, 2, 1, &la) < 0 || vx_linear_write(m, la, &w, 2) < 0)
+            return VX_FAULT;
+        return VX_NEXT;
+    }
+    uint64_t old = vx_gpr(m, in->rm.reg);
+    if (in->op_size == 16) cr0 = (old & ~0xFFFFull) | (cr0 & 0xFFFF);
+    else if (in->op_size == 32) cr0 &= 0xFFFFFFFF;
+    vx_set_gpr(m, in->rm.reg, cr0);
+    return VX_NEXT;
+}
+
 /* ---- task switches (26.1.2: always a VM exit) ---- */
 
 /* The descriptor for selector sel in the guest's GDT; 0 if none. */
@@ -397,7 +461,10 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         x.reason = VX_EXIT_XSETBV;
         break;
     case VX_OP_MOV_TO_DR: case VX_OP_MOV_FROM_DR:
-        if (!cpl0 || !(proc & VX_PROC_MOV_DR_EXITING)) return 0;
+        if (!cpl0 || !(proc & VX_PROC_MOV_DR_EXITING)) {
+            if (in->op == VX_OP_MOV_TO_DR) m->dr6_stale = 1; /* the engine runs it */
+            return 0;
+        }
         /* Exit qualification for MOV DR (Table 28-4): 2:0 the debug
          * register, 4 direction (1 = MOV from DR), 11:8 the register. */
         x.reason = VX_EXIT_DR_ACCESS;
@@ -434,6 +501,9 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         if (!cpl0) return 0;
         *act = lmsw(m, in, v);
         return 1;
+    case VX_OP_SMSW:
+        *act = smsw(m, in, v);
+        return 1;
     case VX_OP_FAR_JMP: case VX_OP_FAR_CALL:
         return far_branch(m, in, act);
     case VX_OP_XSAVES: case VX_OP_XRSTORS:
@@ -443,7 +513,28 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
         if (!(proc2 & VX_PROC2_XSAVES)) { *act = vx_raise_ud(m); return 1; }
         return 0;
     case VX_OP_IRET:
-        return iret_task(m, in, act);
+        if (iret_task(m, in, act)) return 1;
+        /* IRET ends blocking by NMI, or virtual-NMI blocking with
+         * "virtual NMIs" = 1, even if it then faults; with "NMI exiting"
+         * = 1 and "virtual NMIs" = 0 blocking by NMI stays while the guest
+         * runs (26.3, 27.7.1).  IRET is a site throughout non-root
+         * operation, so the model sees every one. */
+        if (m->nmi_blocked &&
+            (!(pin_ctls(v) & VX_PIN_NMI_EXITING) || (pin_ctls(v) & VX_PIN_VIRTUAL_NMIS))) {
+            m->nmi_blocked = 0;
+            m->iret_icount = m->insn_icount + 1;
+        }
+        return 0;
+    case VX_OP_STI:
+        /* STI with RFLAGS.IF = 0 blocks interrupts for one instruction
+         * (Table 25-3): the boundary before the next one.  The engine
+         * runs it (a #GP for IOPL < CPL leaves IF clear, and then no
+         * blocking is reported). */
+        if (!(vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF)) {
+            m->shadow_icount = m->insn_icount + 1;
+            m->shadow_bits = VX_INTR_BLOCK_STI;
+        }
+        return 0;
     case VX_OP_INVPCID:
         if (!(proc2 & VX_PROC2_INVPCID)) { *act = vx_raise_ud(m); return 1; }
         if (!cpl0 || !(proc & VX_PROC_INVLPG_EXITING)) return 0;
@@ -455,6 +546,17 @@ static int nonroot_only_insn(vmxsim *m, const vx_insn *in, vx_vmcs *v, vx_action
     }
     *act = exit_for(m, in, &x);
     return 1;
+}
+
+/* Does the processor have INVEPT (vpid 0) or INVVPID (Appendix A.3.3,
+ * A.10)? */
+static int inv_supported(vmxsim *m, int vpid)
+{
+    uint64_t ctls2 = 0, cap = 0;
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_PROCBASED_CTLS2, &ctls2);
+    vx_profile_vmx_msr(&m->prof, VX_MSR_VMX_EPT_VPID_CAP, &cap);
+    return vpid ? ((ctls2 >> 37) & 1) && ((cap >> 32) & 1)
+                : ((ctls2 >> 33) & 1) && ((cap >> 20) & 1);
 }
 
 int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
@@ -510,8 +612,13 @@ int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act)
             (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_VM) ||
             (vx_in_long_mode(m) && vx_code_mode(m) != 64))
             return 0;
-        if ((in->op == VX_OP_INVEPT && !(proc2 & VX_PROC2_EPT)) ||
-            (in->op == VX_OP_INVVPID && !(proc2 & VX_PROC2_VPID)))
+        /* INVEPT and INVVPID exit unconditionally (26.1.2), whatever
+         * "enable EPT" and "enable VPID" say; only a processor without
+         * them (IA32_VMX_PROCBASED_CTLS2[33] / [37] and
+         * IA32_VMX_EPT_VPID_CAP[20] / [32]) makes them #UD first, which
+         * vmx.c decides. */
+        if ((in->op == VX_OP_INVEPT || in->op == VX_OP_INVVPID) &&
+            (!in->rm.is_mem || !inv_supported(m, in->op == VX_OP_INVVPID)))
             return 0;
         a = vmx_insn_exit(m, in);
         break;
@@ -594,7 +701,8 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
     return 1;
 }
 
-/* RDTSC and RDTSCP that do not exit add the TSC offset (26.3). */
+/* RDTSC, RDTSCP and RDMSR of IA32_TSC that do not exit scale the TSC and
+ * add the TSC offset (26.3). */
 uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc)
 {
     vx_vmcs *v = vx_current_vmcs(m);
@@ -622,9 +730,42 @@ static int exception_exits(vx_vmcs *v, int vector, uint32_t err)
     return ((err & mask) == match) ? bit : !bit;
 }
 
+/* The exit qualification of a debug exception the engine raised (Table
+ * 28-1): B3:B0 (breakpoint conditions met), BD (13, debug-register
+ * access detected), BS (14, single step).  The engine has already
+ * written DR6 (QEMU recomputes B3:B0 and ORs in BD or BS); a #DB that
+ * exits does not change DR6 (28.1), so the model puts back the value it
+ * had when the engine started.  If the guest wrote a debug register
+ * since, the old value is unknown: BS then comes from RFLAGS.TF (a
+ * single-step trap) and DR6 stays. */
+static uint64_t db_qualification(vmxsim *m)
+{
+    uint64_t dr6 = vx_reg(m, UC_X86_REG_DR6);
+    uint64_t q = dr6 & 0xF;
+    if (!m->dr6_stale) {
+        q |= dr6 & ~m->dr6_start & (DR6_BD | DR6_BS);
+        vx_set_reg(m, UC_X86_REG_DR6, m->dr6_start);
+    } else {
+        q |= dr6 & DR6_BD;
+        if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_TF) q |= DR6_BS;
+    }
+    return q;
+}
+
+uint32_t vx_nonroot_vectoring_info(int vector, int kind, int has_err)
+{
+    unsigned type = kind == VX_PEND_SWINT ? VX_INTR_TYPE_SW_INT
+                  : kind == VX_PEND_SWEXC ? VX_INTR_TYPE_SW_XCPT
+                  : kind == VX_PEND_PRIVSW ? VX_INTR_TYPE_PRIV_SW_XCPT
+                  : kind == VX_PEND_NMI ? VX_INTR_TYPE_NMI
+                  : kind == VX_PEND_EXTINT ? VX_INTR_TYPE_EXT_INT : VX_INTR_TYPE_HW_XCPT;
+    return ((uint32_t)vector & 0xFF) | (type << 8) | VX_INTR_INFO_VALID |
+           (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
+}
+
 int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int kind,
                          uint64_t rip, uint64_t cr2, const uint32_t *idt_info,
-                         uint32_t idt_err)
+                         uint32_t idt_err, unsigned idt_len)
 {
     vx_vmcs *v = vx_current_vmcs(m);
     if (!v || !exception_exits(v, vector, err)) return 0;
@@ -640,9 +781,24 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
                   (has_err ? VX_INTR_INFO_DELIVER_EC : 0);
     x.intr_err = has_err ? err : 0;
     if (vector == VX_PF) x.qual = cr2; /* CR2 itself is not written (28.1) */
+    if (vector == VX_DB && m->pend_engine && kind == VX_PEND_HW) x.qual = db_qualification(m);
+    /* The instruction that caused it retired nothing: m->icount is its
+     * count.  An exit during event delivery has no blocking by STI or
+     * MOV SS (28.1). */
+    x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
     if (idt_info) {
         x.idt_info = *idt_info;
         x.idt_err = idt_err;
+    } else {
+        uint64_t la = vx_code_mode(m) == 64 ? rip : rip + vx_cs_base(m);
+        if (kind != VX_PEND_HW) la -= m->pend_insn_len;
+        x.interruptibility = intr_state(m, m->icount, la);
+        /* A fault of an IRET that ended (virtual-)NMI blocking: the
+         * blocking is gone before the exit, and bit 12 of the VM-exit
+         * interruption information says so (28.1, 28.2.2; undefined for
+         * #DF). */
+        if (m->iret_icount == m->icount + 1 && vector != VX_DF)
+            x.intr_info |= VX_INTR_INFO_NMI_UNBLOCKING;
     }
     /* For INT3, INTO and INT1 the saved RIP is the instruction's own
      * and its length is recorded (28.2.4), so that the VMM can inject
@@ -651,6 +807,15 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
     if (kind != VX_PEND_HW) {
         x.insn_len = m->pend_insn_len;
         x.guest_rip = rip - m->pend_insn_len;
+    }
+    /* So too for an exit during the delivery of a software interrupt or
+     * exception (INT n, INT3, INTO, INT1, or one VM entry injected with
+     * its VM-entry instruction length): the saved RIP is the
+     * instruction's and the VM-exit instruction length its length
+     * (28.2.4, 28.3.3), so that the VMM can deliver it again. */
+    if (idt_info && idt_len) {
+        x.insn_len = idt_len;
+        x.guest_rip = rip - idt_len;
     }
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
@@ -662,7 +827,7 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
  * length of the instruction when it can be decoded (recent Intel cores
  * write it, and VMMs that emulate MMIO read it; docs/vmx-choices.md). */
 int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip,
-                        const uint32_t *idt_info, uint32_t idt_err)
+                        const uint32_t *idt_info, uint32_t idt_err, unsigned idt_len)
 {
     vx_exit x = {0};
     int violation = xl->status == VX_XL_EPT_VIOLATION;
@@ -675,6 +840,14 @@ int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip
     if (idt_info) {
         x.idt_info = *idt_info;
         x.idt_err = idt_err;
+        /* During event delivery: no blocking by STI or MOV SS (28.1); a
+         * software interrupt or exception is saved as its instruction
+         * (28.2.4, as in vx_nonroot_exception). */
+        x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
+        if (idt_len) {
+            x.insn_len = idt_len;
+            x.guest_rip = rip - idt_len;
+        }
     } else {
         uint8_t code[15];
         vx_insn in;
@@ -682,6 +855,12 @@ int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip
         uint64_t lip = mode == 64 ? rip : (rip + vx_cs_base(m)) & 0xFFFFFFFFull;
         size_t n = vx_mmu_peek(m, lip, code, sizeof code);
         if (n && vx_decode(m->dec, mode, code, n, lip, &in) == 0) x.insn_len = in.len;
+        /* The instruction did not retire: the interruptibility before
+         * it (28.3.4); an IRET that ended (virtual-)NMI blocking sets bit
+         * 12 of the qualification, "NMI unblocking due to IRET" (Table
+         * 28-7). */
+        x.interruptibility = intr_state(m, m->icount, lip);
+        if (violation && m->iret_icount == m->icount + 1) x.qual |= 1u << 12;
     }
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
@@ -693,6 +872,7 @@ int vx_nonroot_triple_fault(vmxsim *m, uint64_t rip)
     x.reason = VX_EXIT_TRIPLE_FAULT;
     x.guest_rip = rip;
     x.activity = VX_ACTIVITY_SHUTDOWN;
+    x.interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0; /* during delivery (28.1) */
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
 
@@ -703,7 +883,7 @@ static vx_action trap_exit(vmxsim *m, uint32_t reason)
     vx_exit x = {0};
     x.reason = reason;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
-    x.interruptibility = m->step_blocking | (m->vnmi_blocked ? VX_INTR_BLOCK_NMI : 0);
+    x.interruptibility = intr_state(m, m->icount, rip_linear(m));
     return vx_vmexit(m, &x) < 0 ? VX_STOP : VX_JUMP;
 }
 
@@ -715,22 +895,24 @@ int vx_nonroot_after_step(vmxsim *m, int kind, int mov_ss, int if_before)
     uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
     /* Blocking after the instruction (26.3.1.5 of the guest's view, SDM
      * Vol. 3A 6.8.3): STI that set IF blocks for one instruction, MOV SS
-     * and POP SS block too; IRET ends virtual-NMI blocking (26.3). */
-    m->step_blocking = 0;
-    if (kind == VX_WIN_STI && !if_before && (rflags & RFLAGS_IF)) m->step_blocking |= VX_INTR_BLOCK_STI;
-    if (mov_ss) m->step_blocking |= VX_INTR_BLOCK_MOV_SS;
-    if (kind == VX_WIN_IRET) m->vnmi_blocked = 0;
+     * and POP SS block too (IRET ends (virtual-)NMI blocking at its site,
+     * vx_nonroot_insn). */
+    uint32_t blocking = 0;
+    if (kind == VX_WIN_STI && !if_before && (rflags & RFLAGS_IF)) blocking |= VX_INTR_BLOCK_STI;
+    if (mov_ss) blocking = VX_INTR_BLOCK_MOV_SS;
+    m->shadow_icount = m->icount;
+    m->shadow_bits = blocking;
     /* Priority after an instruction (26.7.x): MTF, then the NMI window,
      * then the interrupt window. */
     if (m->mtf_armed) {
         trap_exit(m, VX_EXIT_MONITOR_TRAP_FLAG);
         return 1;
     }
-    if ((proc & VX_PROC_NMI_WINDOW) && !m->vnmi_blocked && !(m->step_blocking & VX_INTR_BLOCK_MOV_SS)) {
+    if ((proc & VX_PROC_NMI_WINDOW) && !m->nmi_blocked && !(blocking & VX_INTR_BLOCK_MOV_SS)) {
         trap_exit(m, VX_EXIT_NMI_WINDOW);
         return 1;
     }
-    if ((proc & VX_PROC_INTR_WINDOW) && (rflags & RFLAGS_IF) && !m->step_blocking) {
+    if ((proc & VX_PROC_INTR_WINDOW) && (rflags & RFLAGS_IF) && !blocking) {
         trap_exit(m, VX_EXIT_INTERRUPT_WINDOW);
         return 1;
     }
@@ -750,7 +932,69 @@ void vx_nonroot_timer_expired(vmxsim *m)
     vx_exit x = {0};
     x.reason = VX_EXIT_PREEMPTION_TIMER;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x.interruptibility = intr_state(m, m->icount, rip_linear(m));
     vx_vmexit(m, &x);
+}
+
+/* ---- inactive activity states (25.4.2, 28.1) ----
+ *
+ * The model raises no interrupts, NMIs, INIT or SIPI, so what can end
+ * the HLT, shutdown or wait-for-SIPI state is a VM exit the guest's own
+ * state causes: the monitor trap flag after HLT (26.7.2: not blocked in
+ * the HLT state), the VMX-preemption timer (26.7.1: in every state but
+ * wait-for-SIPI), the NMI window (27.7.6: wakes HLT and shutdown) and
+ * the interrupt window (27.7.5: wakes HLT only), in that priority
+ * (timer before the NMI window, 26.2).  Time does not pass in an
+ * inactive state under the model's TSC (one tick per instruction), so a
+ * timer that has not expired yet is taken to expire at once: the TSC
+ * jumps forward to its deadline. */
+
+int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v) return 0;
+    uint32_t proc = proc_ctls(v);
+    unsigned act = m->guest_activity;
+    memset(x, 0, sizeof *x);
+    x->guest_rip = vx_reg(m, UC_X86_REG_RIP);
+    x->activity = act;
+    x->interruptibility = m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0;
+    int timer = m->timer_armed && act != VX_ACTIVITY_WAIT_SIPI;
+    if (after_hlt && m->mtf_armed)
+        x->reason = VX_EXIT_MONITOR_TRAP_FLAG;
+    else if (timer && now >= m->timer_deadline)
+        x->reason = VX_EXIT_PREEMPTION_TIMER;
+    else if ((proc & VX_PROC_NMI_WINDOW) && act != VX_ACTIVITY_WAIT_SIPI && !m->nmi_blocked)
+        x->reason = VX_EXIT_NMI_WINDOW;
+    else if ((proc & VX_PROC_INTR_WINDOW) && act == VX_ACTIVITY_HLT &&
+             (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF))
+        x->reason = VX_EXIT_INTERRUPT_WINDOW;
+    else if (timer) {
+        m->tsc_base += m->timer_deadline - now;
+        m->timer_deadline = now;
+        x->reason = VX_EXIT_PREEMPTION_TIMER;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+vx_action vx_nonroot_hlt(vmxsim *m, const vx_insn *in)
+{
+    /* HLT retires and the guest is in the HLT state until a VM exit
+     * wakes it (the exit saves HLT and the next RIP, 28.3.3, 28.3.4). */
+    m->guest_activity = VX_ACTIVITY_HLT;
+    vx_exit x;
+    if (!vx_nonroot_wake(m, 1, m->insn_icount + 1, &x)) {
+        vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
+                   "the guest executed HLT (RFLAGS.IF=%d) and nothing the model produces can wake it",
+                   (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) ? 1 : 0);
+        return VX_STOP;
+    }
+    x.guest_rip = m->insn_eip + in->len;
+    m->pend_exit = x;
+    m->pend_exit_valid = 1;
+    return VX_TRANSITION;
 }
 
 uint32_t vx_nonroot_timer_value(vmxsim *m)

@@ -866,11 +866,21 @@ void vx_run_loop(vmxsim *m)
                 ucount = 1ull << 62;
             }
         }
+        if (m->vmx_nonroot) {
+            m->dr6_start = vx_reg(m, UC_X86_REG_DR6);
+            m->dr6_stale = 0;
+        }
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, ucount);
         if (m->budget_exit_set) quiet_exit_invalidation(m);
         int delivered = 0;
         if (m->pend_vector >= 0) {
             delivered = vx_deliver_pending(m);
+            /* An exception ends blocking by STI or MOV SS (27.7.1), and
+             * the handler's first instruction is not the faulting IRET. */
+            if (delivered && m->vmx_nonroot) {
+                m->shadow_icount = UINT64_MAX;
+                m->iret_icount = 0;
+            }
         } else if (m->restart) {
             m->restart = 0;
             vx_set_reg(m, UC_X86_REG_RIP, m->resume_rip);

@@ -208,9 +208,24 @@ static vx_action inject_event(vmxsim *m, vx_vmcs *v, uint32_t info)
     m->pend_soft = type == VX_INTR_TYPE_SW_INT || type == VX_INTR_TYPE_SW_XCPT;
     m->pend_injected = 1;
     m->pend_rip = rip;
-    if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT)
-        m->pend_rip = rip + get(v, VX_ENC_vm_entry_instruction_len);
+    m->pend_insn_len = 0;
+    /* What the event is, for the IDT-vectoring information of a VM exit
+     * during its delivery (28.2.3); a software interrupt or exception
+     * has the VM-entry instruction length as its instruction's. */
+    m->pend_kind = type == VX_INTR_TYPE_EXT_INT ? VX_PEND_EXTINT
+                 : type == VX_INTR_TYPE_NMI ? VX_PEND_NMI
+                 : type == VX_INTR_TYPE_SW_INT ? VX_PEND_SWINT
+                 : type == VX_INTR_TYPE_PRIV_SW_XCPT ? VX_PEND_PRIVSW
+                 : type == VX_INTR_TYPE_SW_XCPT ? VX_PEND_SWEXC : VX_PEND_HW;
+    if (type >= VX_INTR_TYPE_SW_INT && type <= VX_INTR_TYPE_SW_XCPT) {
+        m->pend_insn_len = (unsigned)get(v, VX_ENC_vm_entry_instruction_len);
+        m->pend_rip = rip + m->pend_insn_len;
+    }
     if (vector == VX_PF && type == VX_INTR_TYPE_HW_XCPT) m->pend_cr2 = vx_reg(m, UC_X86_REG_CR2);
+    /* An injected NMI blocks NMIs (virtual-NMI blocking with "virtual
+     * NMIs" = 1) from the start of its delivery: a VM exit during it
+     * saves the blocking (27.6.1.2, 28.1). */
+    if (type == VX_INTR_TYPE_NMI) m->nmi_blocked = 1;
     vx_deliver_pending(m);
     if (m->end != VMXSIM_END_NONE) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -224,7 +239,8 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
     vx_exit x = {0};
     x.reason = reason;
     x.guest_rip = vx_reg(m, UC_X86_REG_RIP);
-    x.interruptibility = m->guest_interruptibility;
+    x.interruptibility = vx_nonroot_shadow(m, m->icount, vx_reg(m, UC_X86_REG_RIP) + vx_cs_base(m)) |
+                         (m->nmi_blocked ? VX_INTR_BLOCK_NMI : 0);
     x.activity = m->guest_activity;   /* a halted guest stays halted (28.3.4) */
     if (vx_vmexit(m, &x) < 0) return VX_STOP;
     m->resume_rip = vx_reg(m, UC_X86_REG_RIP);
@@ -241,18 +257,21 @@ static vx_action exit_after_entry(vmxsim *m, uint32_t reason)
 static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
 {
     uint32_t proc = (uint32_t)get(v, VX_ENC_cpu_based_vm_exec_control);
-    uint32_t pin = (uint32_t)get(v, VX_ENC_pin_based_vm_exec_control);
-    uint32_t intr = m->guest_interruptibility;
-    m->vnmi_blocked = (pin & VX_PIN_VIRTUAL_NMIS) && (intr & VX_INTR_BLOCK_NMI);
-    m->step_blocking = intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS);
-    int nmi_open = !m->vnmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS);
+    uint32_t intr = m->shadow_bits; /* blocking by STI / MOV SS after the entry */
+    unsigned act = m->guest_activity;
+    /* The activity state blocks some of these exits: the interrupt window
+     * does not wake the shutdown and wait-for-SIPI states, nor the NMI
+     * window and the timer wait-for-SIPI (27.7.5, 27.7.6, 26.7.1). */
+    int nmi_open = !m->nmi_blocked && !(intr & VX_INTR_BLOCK_MOV_SS) &&
+                   act != VX_ACTIVITY_WAIT_SIPI;
     int intr_open = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) &&
-                    !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS));
+                    !(intr & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS)) &&
+                    (act == VX_ACTIVITY_ACTIVE || act == VX_ACTIVITY_HLT);
     if (((proc & VX_PROC_MTF) && injected) || m->pend_mtf) {
         m->pend_mtf = 0;
         return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
     }
-    if (m->timer_armed && m->icount >= m->timer_deadline)
+    if (m->timer_armed && m->icount >= m->timer_deadline && act != VX_ACTIVITY_WAIT_SIPI)
         return exit_after_entry(m, VX_EXIT_PREEMPTION_TIMER);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
     if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
@@ -378,21 +397,40 @@ void vx_vmentry_perform(vmxsim *m)
     /* 27.6: event injection. */
     uint32_t info = (uint32_t)get(v, VX_ENC_vm_entry_intr_info_field);
     int injected = (info & VX_INTR_INFO_VALID) != 0;
+    /* Blocking after VM entry (27.7.1): by NMI (or virtual-NMI blocking)
+     * as bit 3 says; by STI or MOV SS as bits 0 and 1 say, for the first
+     * instruction, unless the entry is vectoring (injects an event of a
+     * type other than 7). */
+    int vectoring = injected && VX_INTR_INFO_TYPE(info) != VX_INTR_TYPE_OTHER;
+    m->nmi_blocked = (m->guest_interruptibility & VX_INTR_BLOCK_NMI) != 0;
+    m->shadow_icount = m->icount;
+    m->shadow_bits = vectoring ? 0
+                   : m->guest_interruptibility & (VX_INTR_BLOCK_STI | VX_INTR_BLOCK_MOV_SS);
+    m->iret_icount = 0;
     if (injected) {
         vx_vmcs_put(v, VX_ENC_vm_entry_intr_info_field, info & ~VX_INTR_INFO_VALID);
         inject_event(m, v, info);
     }
     if (!m->vmx_nonroot || m->end != VMXSIM_END_NONE) return;
     /* A guest entered in HLT, shutdown or wait-for-SIPI state waits for
-     * an event (27.7.4); an injected event wakes it (27.6).  The model has
-     * no interrupt controller, NMIs, INIT or SIPI: only a VM exit that
-     * the guest's state itself causes could end the wait, and those are
-     * the windows below. */
-    if (injected) m->guest_activity = VX_ACTIVITY_ACTIVE;
+     * an event (27.7.4); an injected event wakes it (27.6), a pending MTF
+     * VM exit (type 7) does not.  The model has no interrupt controller,
+     * NMIs, INIT or SIPI: only a VM exit that the guest's state itself
+     * causes can end the wait: the windows (entry_windows) and the
+     * VMX-preemption timer (vx_nonroot_wake). */
+    if (vectoring) m->guest_activity = VX_ACTIVITY_ACTIVE;
+    /* PAUSE-loop exiting: the first PAUSE at CPL 0 after VM entry starts
+     * a new loop (26.1.3). */
+    m->ple_active = 0;
     arm_preemption_timer(m, v);
     entry_windows(m, v, injected);
     if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
         static const char *const state[4] = {"active", "HLT", "shutdown", "wait-for-SIPI"};
+        vx_exit x;
+        if (vx_nonroot_wake(m, 0, m->icount, &x)) {
+            vx_vmexit(m, &x);
+            return;
+        }
         vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
                    "the guest was entered in %s state and nothing can wake it",
                    state[m->guest_activity & 3]);

@@ -238,7 +238,9 @@ static void vmx_abort(vmxsim *m, vx_vmcs *v, int indicator)
 
 /* The vm_exit event; field names follow KVM's kvm_exit and
  * kvm_nested_vmexit tracepoints where they have a counterpart
- * (exit_reason, guest_rip, intr_info, error_code). */
+ * (exit_reason, guest_rip, intr_info, error_code, and info1 / info2,
+ * which KVM's vmx_get_exit_info fills with the exit qualification and
+ * the IDT-vectoring information, 0 for a VM-entry failure). */
 static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
 {
     if (!vx_ev_wanted(m, VMXSIM_EV_VMEXIT)) return;
@@ -249,6 +251,9 @@ static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
     if (x->reason & VX_EXIT_REASON_ENTRY_FAILURE)
         json_object_set_new(ev, "entry_failure", json_true());
     json_object_set_new(ev, "exit_qualification", vx_json_hex(x->qual));
+    json_object_set_new(ev, "info1", vx_json_hex(x->qual));
+    json_object_set_new(ev, "info2", vx_json_hex((x->reason & VX_EXIT_REASON_ENTRY_FAILURE)
+                                                 ? 0 : x->idt_info));
     json_t *q = vx_exit_qualification_fields(x->reason, x->qual);
     if (q) json_object_set_new(ev, "qualification", q);
     if (!(x->reason & VX_EXIT_REASON_ENTRY_FAILURE)) {

@@ -433,11 +433,12 @@ static vx_action vmwrite(vmxsim *m, const vx_insn *in, vmx_ev *e)
 /* Events blocked by MOV SS (24.4.2): the instruction right after a MOV
  * to SS or POP SS.  Unicorn runs those natively, so the model looks at
  * the instruction that retired just before, in decoded code. */
-static int blocked_by_mov_ss(vmxsim *m, const vx_insn *in)
+int vx_blocked_by_mov_ss(vmxsim *m, uint64_t la)
 {
     const vx_block *b = m->cur_block;
-    if (!b || in->addr <= b->addr) return m->prev_mov_ss_end == in->addr;
-    uint64_t off = in->addr - b->addr;
+    if (!b || la <= b->addr) return m->prev_mov_ss_end == la;
+    if (la > b->addr + b->size) return 0; /* not in (or right after) this block */
+    uint64_t off = la - b->addr;
     int prev = -1;
     for (int i = 0; i < b->ninsns && b->offs[i] < off; i++) prev = i;
     if (prev < 0) return 0;
@@ -457,7 +458,7 @@ static vx_action vmlaunch_resume(vmxsim *m, const vx_insn *in, vmx_ev *e, int re
     if (vx_cpl(m) > 0) return gp0(m, e);
     vx_vmcs *v = current_vmcs(m);
     if (!v) return vmfail_invalid(m, e);
-    if (blocked_by_mov_ss(m, in)) return vmfail_valid(m, e, VX_VMERR_ENTRY_MOV_SS_BLOCKING);
+    if (vx_blocked_by_mov_ss(m, in->addr)) return vmfail_valid(m, e, VX_VMERR_ENTRY_MOV_SS_BLOCKING);
     if (!resume && v->launched != LAUNCH_CLEAR)
         return vmfail_valid(m, e, VX_VMERR_VMLAUNCH_NONCLEAR);
     if (resume && v->launched == LAUNCH_LOST_BY_VMXOFF)

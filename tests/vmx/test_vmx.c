@@ -780,6 +780,12 @@ START_TEST(guest_pause_loop_and_hlt_state)
     json_t *ev = run_pass("guest_pause.elf", NULL, NULL);
     check_exits(ev, x, N(x));
     json_decref(ev);
+    /* A VM entry starts a new PAUSE loop: the PAUSE right after it does
+     * not exit, however long the VMM took (26.1.3). */
+    static const exp_exit y[] = {{10, 0, 0}, {40, 0, 0}, {18, 0, 0}};
+    ev = run_pass("guest_ple.elf", NULL, NULL);
+    check_exits(ev, y, N(y));
+    json_decref(ev);
 }
 END_TEST
 
@@ -836,6 +842,132 @@ START_TEST(guest_injection)
     }
     ck_assert_int_eq(vx_test_count(ev, "exception", NULL), 3);
     json_decref(ev);
+}
+END_TEST
+
+/* Exits checked one by one (guest_misc.S checks qualifications and
+ * instruction information itself): RIP-relative operands of VMPTRST,
+ * SGDT and VMCLEAR (67H) give the operand's address as qualification;
+ * INVEPT and INVVPID exit with "enable EPT" and "enable VPID" 0. */
+START_TEST(guest_misc_exits)
+{
+    static const exp_exit x[] = {{22, 0, 0}, {46, 0, 0}, {19, 0, 0}, {50, 0, 0}, {53, 0, 0},
+                                 {18, 0, 0}};
+    exp_exit xx[N(x)];
+    memcpy(xx, x, sizeof x);
+    json_t *ev = run_pass("guest_misc.elf", NULL, NULL);
+    /* The qualification is an address in the program: take it from the
+     * first exit, and check the others against it. */
+    const json_t *e = vx_test_find(ev, "vm_exit", NULL, 0);
+    uint64_t target = vx_test_u64(e, "exit_qualification", 0);
+    ck_assert_msg(target >= 0x100000 && target < 0x200000, "%s", dump(e));
+    for (int k = 0; k < 5; k++) xx[k].qual = target;
+    check_exits(ev, xx, N(xx));
+    json_decref(ev);
+}
+END_TEST
+
+/* HLT in a guest without HLT exiting is the HLT activity state, ended by
+ * the VMX-preemption timer, the monitor trap flag or the interrupt window,
+ * each saving HLT; entered in the shutdown state, the timer and the NMI
+ * window wake it but not the interrupt window; nothing wakes the
+ * wait-for-SIPI state, and the run ends there (the program checks the
+ * saved activity states and RIPs). */
+START_TEST(guest_hlt_state)
+{
+    static const exp_exit x[] = {{52, 0, 0}, {37, 0, 0}, {7, 0, 0}, {52, 0, 0}, {8, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        vmxsim_result res;
+        json_t *ev;
+        ck_assert_msg(vx_test_run("guest_hlt.elf", cpu ? "minimal" : NULL, NULL, &res, &ev) == 0,
+                      "%s", vx_test_error());
+        ck_assert_msg(res.end == VMXSIM_END_HLT && res.exit_status == 0 &&
+                      !strcmp(res.message, "the guest was entered in wait-for-SIPI state and "
+                                           "nothing can wake it"),
+                      "%d %d %s", res.end, res.exit_status, res.message);
+        ck_assert_msg(!strstr(vx_test_console(), "FAIL"), "%s", vx_test_console());
+        check_exits(ev, x, N(x));
+        ck_assert_int_eq(vx_test_count(ev, "vm_entry", NULL), 6);
+        json_decref(ev);
+    }
+}
+END_TEST
+
+/* #DB through the exception bitmap: a single-step trap exits with BS in
+ * the qualification (Table 28-1) and DR6 unchanged (28.1); INT1 exits as a
+ * privileged software exception. */
+START_TEST(guest_debug_exceptions)
+{
+    static const exp_exit x[] = {{0, 0, 0x4000}, {0, 0, 0}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_db.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        json_decref(ev);
+    }
+}
+END_TEST
+
+/* VM exits during event delivery (28.2.3): the IDT-vectoring information
+ * has the type of the event being delivered (injected external
+ * interrupt, software interrupt, NMI, privileged software exception; the
+ * guest's INT n and INT3); the program checks the saved RIP and the
+ * instruction length of the software ones. */
+START_TEST(guest_idt_vectoring)
+{
+    static const uint64_t idt[] = {0x80000040, 0x80000430, 0x80000202, 0x80000431,
+                                   0x80000603, 0x80000501};
+    exp_exit x[N(idt) + 1];
+    for (size_t k = 0; k < N(idt); k++) x[k] = (exp_exit){0, 0, 0};
+    x[N(idt)] = (exp_exit){18, 0, 0};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_vector.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        for (int k = 0; k < (int)N(idt); k++) {
+            const json_t *e = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", k);
+            ck_assert_msg(vx_test_u64(e, "intr_info", 0) == 0x80000b0d &&
+                          vx_test_u64(e, "idt_vectoring_info", 0) == idt[k] &&
+                          vx_test_u64(e, "info2", 0) == idt[k] &&
+                          vx_test_u64(e, "info1", 1) == 0,
+                          "exit %d: expected IDT-vectoring information 0x%llx: %s", k,
+                          (unsigned long long)idt[k], e ? dump(e) : "missing");
+        }
+        json_decref(ev);
+    }
+}
+END_TEST
+
+/* The interruptibility state each VM exit saves (28.3.4): blocking by STI
+ * and MOV SS for one instruction, (virtual-)NMI blocking from VM entry or
+ * an injected NMI until IRET (or kept by IRET under NMI exiting), ended
+ * by a faulting IRET (bit 12 of the exit's interruption information);
+ * none after a vectoring entry.  The program checks each saved value. */
+START_TEST(guest_interruptibility)
+{
+    /* An EPT violation too saves the blocking before its instruction. */
+    static const exp_exit v[] = {{48, 0, 0x581}};
+    json_t *e = run_pass("guest_eptv.elf", NULL, NULL);
+    check_exits(e, v, N(v));
+    json_decref(e);
+
+    exp_exit x[14];
+    for (int k = 0; k < 14; k++) x[k] = (exp_exit){10, 0, 0};
+    x[10] = (exp_exit){0, 0, 0};
+    x[13] = (exp_exit){33, 1, 3};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_intr.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        const json_t *gp = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", 0);
+        ck_assert_msg(vx_test_u64(gp, "intr_info", 0) == 0x80001b0d, "%s", dump(gp));
+        const json_t *f = vx_test_find(ev, "vm_entry_failed", NULL, 0);
+        ck_assert_msg(f && !strcmp(vx_test_str(f, "check"), "guest_intr_nmi_sti"), "%s",
+                      f ? dump(f) : "missing");
+        /* Exit qualification 3 of a VM-entry failure (27.8). */
+        const json_t *fx = vx_test_find(ev, "vm_exit", "INVALID_STATE", 0);
+        const json_t *fq = json_object_get(fx, "qualification");
+        ck_assert_msg(fq && !strcmp(vx_test_str(fq, "meaning"), "NMI injection with blocking by STI"),
+                      "%s", fx ? dump(fx) : "missing");
+        json_decref(ev);
+    }
 }
 END_TEST
 
@@ -1159,6 +1291,11 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
     tcase_add_test(tc, guest_injection);
+    tcase_add_test(tc, guest_interruptibility);
+    tcase_add_test(tc, guest_idt_vectoring);
+    tcase_add_test(tc, guest_misc_exits);
+    tcase_add_test(tc, guest_hlt_state);
+    tcase_add_test(tc, guest_debug_exceptions);
     tcase_add_test(tc, guest_mtf_and_windows);
     tcase_add_test(tc, guest_windows_open_later);
     tcase_add_test(tc, guest_clts_lmsw_task_switch);
