@@ -991,6 +991,163 @@ START_TEST(vmfunc_root)
 }
 END_TEST
 
+/* ---- EPT: stale translations, violations, misconfigurations ---- */
+
+/* How many vm_exit events come before events[idx]. */
+static int exits_before(json_t *events, size_t idx)
+{
+    int n = 0;
+    for (size_t i = 0; i < idx && i < json_array_size(events); i++)
+        if (!strcmp(vx_test_str(json_array_get(events, i), "event"), "vm_exit")) n++;
+    return n;
+}
+
+/* The last EPT reference of a translation event that translates the
+ * final guest-physical address ("for": "final"), or NULL. */
+static const json_t *final_ept_ref(const json_t *tr)
+{
+    const json_t *refs = json_object_get(tr, "refs"), *last = NULL, *r;
+    size_t i;
+    json_array_foreach(refs, i, r) {
+        if (!strcmp(vx_test_str(r, "dim"), "ept") && !strcmp(vx_test_str(r, "for"), "final")) last = r;
+    }
+    return last;
+}
+
+/* A guest translation of linear address la: after `exits` VM exits, to
+ * guest-physical gpa and host-physical hpa, the final guest-physical
+ * address through a cached guest-physical mapping (cached = 1) or a walk
+ * of EPT whose PTE is ept_pte (cached = 0). */
+typedef struct exp_xl {
+    int exits;
+    uint64_t gpa, hpa;
+    int cached;
+    uint64_t ept_pte;
+} exp_xl;
+
+static void check_xlates(json_t *events, uint64_t la, uint16_t vpid, const exp_xl *x, size_t n)
+{
+    size_t i, k = 0;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "translation") ||
+            strcmp(vx_test_str(ev, "mode"), "nonroot") || vx_test_u64(ev, "la", NONE) != la)
+            continue;
+        const char *d = dump(ev);
+        ck_assert_msg(k < n, "more translations of 0x%llx than the %zu expected: %s",
+                      (unsigned long long)la, n, d);
+        const json_t *f = final_ept_ref(ev);
+        ck_assert_msg(!strcmp(vx_test_str(ev, "result"), "ok") && json_is_true(json_object_get(ev, "ept")) &&
+                      vx_test_u64(ev, "vpid", NONE) == vpid && exits_before(events, i) == x[k].exits &&
+                      vx_test_u64(ev, "gpa", NONE) == x[k].gpa && vx_test_u64(ev, "hpa", NONE) == x[k].hpa,
+                      "translation %zu of 0x%llx: expected after %d exits, VPID %u, gpa 0x%llx, hpa 0x%llx (%d exits before): %s",
+                      k, (unsigned long long)la, x[k].exits, vpid, (unsigned long long)x[k].gpa,
+                      (unsigned long long)x[k].hpa, exits_before(events, i), d);
+        ck_assert_msg(f && json_is_true(json_object_get(f, "cached")) == x[k].cached &&
+                      (x[k].cached ? vx_test_u64(f, "hpa", NONE) == x[k].hpa
+                                   : !strcmp(vx_test_str(f, "level"), "PT") &&
+                                     vx_test_u64(f, "entry", NONE) == x[k].ept_pte),
+                      "translation %zu of 0x%llx: final EPT reference: %s", k, (unsigned long long)la, d);
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu translations of 0x%llx, expected %zu", k, (unsigned long long)la, n);
+}
+
+/* The tlb_invalidate events of INVEPT, INVVPID and INVLPG, in order:
+ * op, scope, linear address (NONE: none) and the VM exits before it. */
+typedef struct exp_inv {
+    const char *op, *scope;
+    uint64_t la;
+    int exits;
+    const char *mode;
+} exp_inv;
+
+static void check_invalidations(json_t *events, const exp_inv *x, size_t n)
+{
+    size_t i, k = 0;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        if (strcmp(vx_test_str(ev, "event"), "tlb_invalidate")) continue;
+        const char *op = vx_test_str(ev, "op");
+        if (strcmp(op, "invept") && strcmp(op, "invvpid") && strcmp(op, "invlpg")) continue;
+        const char *d = dump(ev);
+        ck_assert_msg(k < n, "more invalidations than the %zu expected: %s", n, d);
+        ck_assert_msg(!strcmp(op, x[k].op) && !strcmp(vx_test_str(ev, "scope"), x[k].scope) &&
+                      vx_test_u64(ev, "la", NONE) == x[k].la && exits_before(events, i) == x[k].exits &&
+                      !strcmp(vx_test_str(ev, "mode"), x[k].mode),
+                      "invalidation %zu: expected %s %s after %d exits in %s: %s", k, x[k].op,
+                      x[k].scope, x[k].exits, x[k].mode, d);
+        k++;
+    }
+    ck_assert_msg(k == n, "%zu invalidations, expected %zu", k, n);
+}
+
+/* Issue 4's stale-translation test (tests/vmx/ept_stale.S): an EPT PTE
+ * changed without INVEPT leaves the old host page visible until INVEPT
+ * single-context, with VPIDs (the combined mapping survives the VM exit
+ * and entry: no new walk at all) and without (VM entry invalidates the
+ * combined mappings of VPID 0, so the guest walks again, but the final
+ * guest-physical address comes from the cached guest-physical mapping,
+ * 29.4.1); a guest PTE change is invisible until INVVPID individual-
+ * address, then single-context (VPID 1), or at once after the next VM
+ * entry (VPID 0); the guest's own PTE change until its INVLPG.  The
+ * program checks each value read (OLD 0x01D0..., NEW 0x0E30..., V0-V3)
+ * at the next VMCALL; here the trace shows how. */
+START_TEST(ept_stale_translations)
+{
+    static const exp_exit x[] = {
+        {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0},
+    };
+    enum { P = 0x800000, H_OLD = 0x800000, H_NEW = 0x801000, L = 0xA00000 };
+    enum { Q0 = 0x810000, Q1 = 0x811000, Q2 = 0x812000, Q3 = 0x813000 };
+    /* With VPID 1. */
+    json_t *ev = run_pass("ept_stale.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    static const exp_xl p1[] = {
+        {0, P, H_OLD, 0, H_OLD | 0x37},
+        {2, P, H_NEW, 0, H_NEW | 0x37},   /* only after INVEPT */
+    };
+    check_xlates(ev, P, 1, p1, N(p1));
+    static const exp_xl l1[] = {
+        {2, Q0, Q0, 0, Q0 | 0x37},
+        {4, Q1, Q1, 0, Q1 | 0x37},        /* after INVVPID individual-address */
+        {6, Q2, Q2, 0, Q2 | 0x37},        /* after INVVPID single-context */
+        {6, Q3, Q3, 0, Q3 | 0x37},        /* after INVLPG */
+    };
+    check_xlates(ev, L, 1, l1, N(l1));
+    static const exp_inv i1[] = {
+        {"invept", "ept", NONE, 2, "root"},
+        {"invvpid", "address", L, 4, "root"},
+        {"invvpid", "vpid", NONE, 6, "root"},
+        {"invlpg", "page", L, 6, "nonroot"},
+    };
+    check_invalidations(ev, i1, N(i1));
+    check_exceptions(ev, NULL, 0);
+    json_decref(ev);
+    /* With VPID 0. */
+    ev = run_pass("ept_stale_novpid.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    static const exp_xl p0[] = {
+        {0, P, H_OLD, 0, H_OLD | 0x37},
+        {1, P, H_OLD, 1, 0},              /* walked again; P's mapping cached */
+        {2, P, H_NEW, 0, H_NEW | 0x37},
+    };
+    check_xlates(ev, P, 0, p0, N(p0));
+    static const exp_xl l0[] = {
+        {2, Q0, Q0, 0, Q0 | 0x37}, {3, Q1, Q1, 0, Q1 | 0x37}, {4, Q1, Q1, 1, 0},
+        {5, Q2, Q2, 0, Q2 | 0x37}, {6, Q2, Q2, 1, 0}, {6, Q3, Q3, 0, Q3 | 0x37},
+    };
+    check_xlates(ev, L, 0, l0, N(l0));
+    static const exp_inv i0[] = {
+        {"invept", "ept", NONE, 2, "root"},
+        {"invlpg", "page", L, 6, "nonroot"},
+    };
+    check_invalidations(ev, i0, N(i0));
+    check_exceptions(ev, NULL, 0);
+    json_decref(ev);
+}
+END_TEST
+
 /* ---- the minimal profile: what icelake-server has and it lacks ---- */
 
 /* Bit `bit` of MSR `msr` on profile cpu; an absent MSR reads as 0 (its
@@ -1136,6 +1293,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, vmxoff_then_ud);
     tcase_add_test(tc, vmfunc_root);
     tcase_add_test(tc, operand_forms);
+    tcase_add_test(tc, ept_stale_translations);
     tcase_add_test(tc, profiles_differ);
     tcase_add_test(tc, vmread_vmwrite_minimal);
     tcase_add_test(tc, vmcs_pointers_minimal);
