@@ -12,15 +12,19 @@
  *   2. The guest reads P again: still OLD (VPID: the combined mapping;
  *      no VPID: the walk of the guest's paging structures is new, but the
  *      guest-physical mapping of P is cached).  The VMM executes INVEPT
- *      single-context for the EPTP.
- *   3. The guest reads P: NEW.  It also reads linear page L (its paging
+ *      single-context for another EPTP.
+ *   3. Still OLD: that INVEPT removed the other EPT root's mappings
+ *      only.  The VMM executes INVEPT single-context for this EPTP.
+ *   4. The guest reads P: NEW.  It also reads linear page L (its paging
  *      entry maps it to Q0); the VMM changes that guest PTE to Q1.
- *   4. VPID: the guest still reads Q0; the VMM executes INVVPID
- *      individual-address (VPID 1, L).  No VPID: the guest reads Q1 (VM
- *      entry invalidated the old translation).
- *   5. The guest reads Q1; the VMM changes the PTE to Q2.
- *   6. VPID: still Q1, then INVVPID single-context (VPID 1).  No VPID: Q2.
- *   7. The guest reads Q2, changes its PTE to Q3 itself, reads L again:
+ *   5. VPID: the guest still reads Q0; the VMM executes INVVPID
+ *      single-context for VPID 2.  No VPID: the guest reads Q1 (VM entry
+ *      invalidated the old translation).
+ *   6. VPID: still Q0 (VPID 2's mappings went); the VMM executes INVVPID
+ *      individual-address (VPID 1, L).  No VPID: Q1.
+ *   7. The guest reads Q1; the VMM changes the PTE to Q2.
+ *   8. VPID: still Q1, then INVVPID single-context (VPID 1).  No VPID: Q2.
+ *   9. The guest reads Q2, changes its PTE to Q3 itself, reads L again:
  *      Q2 (stale); INVLPG L; reads L: Q3.
  * Each read's value is checked by the VMM at the next VMCALL exit.
  */
@@ -36,7 +40,7 @@
         .set PROC2_WANT, PROC2_EPT | (1 << 5)   /* enable VPID */
         .endif
         .set EXC_BITMAP, 0
-        .set NEXITS, 7
+        .set NEXITS, 9
 
         .set P,      0x800000       /* guest-physical page under test */
         .set H_OLD,  0x800000       /* its host page at first (one to one) */
@@ -80,6 +84,11 @@ prepare:
         movq %rax, %cr3
         movq $1, vpid_desc(%rip)
         movq $L, vpid_desc + 8(%rip)
+        movq $2, vpid2_desc(%rip)
+        /* Another EPT (empty, but a valid EPTP), for INVEPT. */
+        leaq other_pml4(%rip), %rax
+        orq $((3 << 3) | 6), %rax
+        movq %rax, other_desc(%rip)
         ret
 
 /* Fail unless register \reg holds \value. */
@@ -100,40 +109,56 @@ at_exit:
         jne 3f
         EXPECT %r13, OLD                 /* stale */
         movl $1, %ecx
-        VMX_OK invept ept_desc(%rip), %rcx
+        VMX_OK invept other_desc(%rip), %rcx   /* another EPTP */
         ret
 3:      cmpq $3, %rbx
         jne 4f
+        EXPECT %r13, OLD                 /* still stale */
+        movl $1, %ecx
+        VMX_OK invept ept_desc(%rip), %rcx     /* this EPTP */
+        ret
+4:      cmpq $4, %rbx
+        jne 5f
         EXPECT %r13, NEW
         EXPECT %r14, V0
         movq $(Q1 | 3), guest_pt(%rip)   /* L -> Q1, no invalidation */
         ret
-4:      cmpq $4, %rbx
-        jne 5f
+5:      cmpq $5, %rbx
+        jne 6f
         .if NO_VPID
         EXPECT %r14, V1
         .else
         EXPECT %r14, V0                  /* stale */
-        xorl %ecx, %ecx
-        VMX_OK invvpid vpid_desc(%rip), %rcx   /* individual address */
+        movl $1, %ecx
+        VMX_OK invvpid vpid2_desc(%rip), %rcx  /* single context, VPID 2 */
         .endif
-        ret
-5:      cmpq $5, %rbx
-        jne 6f
-        EXPECT %r14, V1
-        movq $(Q2 | 3), guest_pt(%rip)   /* L -> Q2 */
         ret
 6:      cmpq $6, %rbx
         jne 7f
+        .if NO_VPID
+        EXPECT %r14, V1
+        .else
+        EXPECT %r14, V0                  /* still stale */
+        xorl %ecx, %ecx
+        VMX_OK invvpid vpid_desc(%rip), %rcx   /* individual address, VPID 1 */
+        .endif
+        ret
+7:      cmpq $7, %rbx
+        jne 8f
+        EXPECT %r14, V1
+        movq $(Q2 | 3), guest_pt(%rip)   /* L -> Q2 */
+        ret
+8:      cmpq $8, %rbx
+        jne 9f
         .if NO_VPID
         EXPECT %r14, V2
         .else
         EXPECT %r14, V1                  /* stale */
         movl $1, %ecx
-        VMX_OK invvpid vpid_desc(%rip), %rcx   /* single context */
+        VMX_OK invvpid vpid_desc(%rip), %rcx   /* single context, VPID 1 */
         .endif
         ret
-7:      EXPECT %r14, V2
+9:      EXPECT %r14, V2
         EXPECT %r15, V2                  /* stale until INVLPG */
         EXPECT %rbp, V3
         ret
@@ -148,8 +173,8 @@ g1:     vmcall
         movq P, %r13
 g2:     vmcall
         movq P, %r13
-        movq L, %r14
 g3:     vmcall
+        movq P, %r13
         movq L, %r14
 g4:     vmcall
         movq L, %r14
@@ -157,11 +182,15 @@ g5:     vmcall
         movq L, %r14
 g6:     vmcall
         movq L, %r14
+g7:     vmcall
+        movq L, %r14
+g8:     vmcall
+        movq L, %r14
         movq $(Q3 | 3), guest_pt(%rip)   /* the guest's own PTE change */
         movq L, %r15
         invlpg L
         movq L, %rbp
-g7:     vmcall
+g9:     vmcall
         hlt
 
         .section .data
@@ -174,8 +203,13 @@ expect:
         .quad 18, 0, 3, g5 - guest_code
         .quad 18, 0, 3, g6 - guest_code
         .quad 18, 0, 3, g7 - guest_code
+        .quad 18, 0, 3, g8 - guest_code
+        .quad 18, 0, 3, g9 - guest_code
 
         .section .bss
         .balign 4096
 guest_pt:    .skip 4096
+other_pml4:  .skip 4096
+other_desc:  .skip 16
+vpid2_desc:  .skip 16
         .text

@@ -1084,19 +1084,21 @@ static void check_invalidations(json_t *events, const exp_inv *x, size_t n)
 
 /* Issue 4's stale-translation test (tests/vmx/ept_stale.S): an EPT PTE
  * changed without INVEPT leaves the old host page visible until INVEPT
- * single-context, with VPIDs (the combined mapping survives the VM exit
- * and entry: no new walk at all) and without (VM entry invalidates the
- * combined mappings of VPID 0, so the guest walks again, but the final
- * guest-physical address comes from the cached guest-physical mapping,
- * 29.4.1); a guest PTE change is invisible until INVVPID individual-
- * address, then single-context (VPID 1), or at once after the next VM
+ * single-context for its EPTP (not for another one), with VPIDs (the
+ * combined mapping survives the VM exit and entry: no new walk at all)
+ * and without (VM entry invalidates the combined mappings of VPID 0, so
+ * the guest walks again, but the final guest-physical address comes from
+ * the cached guest-physical mapping, 29.4.1); a guest PTE change is
+ * invisible until INVVPID individual-address (not single-context for
+ * VPID 2), then single-context (VPID 1), or at once after the next VM
  * entry (VPID 0); the guest's own PTE change until its INVLPG.  The
  * program checks each value read (OLD 0x01D0..., NEW 0x0E30..., V0-V3)
  * at the next VMCALL; here the trace shows how. */
 START_TEST(ept_stale_translations)
 {
     static const exp_exit x[] = {
-        {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0},
+        {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0},
+        {18, 0, 0}, {18, 0, 0}, {18, 0, 0}, {18, 0, 0},
     };
     enum { P = 0x800000, H_OLD = 0x800000, H_NEW = 0x801000, L = 0xA00000 };
     enum { Q0 = 0x810000, Q1 = 0x811000, Q2 = 0x812000, Q3 = 0x813000 };
@@ -1105,21 +1107,23 @@ START_TEST(ept_stale_translations)
     check_exits(ev, x, N(x));
     static const exp_xl p1[] = {
         {0, P, H_OLD, 0, H_OLD | 0x37},
-        {2, P, H_NEW, 0, H_NEW | 0x37},   /* only after INVEPT */
+        {3, P, H_NEW, 0, H_NEW | 0x37},   /* only after INVEPT of this EPTP */
     };
     check_xlates(ev, P, 1, p1, N(p1));
     static const exp_xl l1[] = {
-        {2, Q0, Q0, 0, Q0 | 0x37},
-        {4, Q1, Q1, 0, Q1 | 0x37},        /* after INVVPID individual-address */
-        {6, Q2, Q2, 0, Q2 | 0x37},        /* after INVVPID single-context */
-        {6, Q3, Q3, 0, Q3 | 0x37},        /* after INVLPG */
+        {3, Q0, Q0, 0, Q0 | 0x37},
+        {6, Q1, Q1, 0, Q1 | 0x37},        /* only after INVVPID individual-address, VPID 1 */
+        {8, Q2, Q2, 0, Q2 | 0x37},        /* after INVVPID single-context, VPID 1 */
+        {8, Q3, Q3, 0, Q3 | 0x37},        /* after INVLPG */
     };
     check_xlates(ev, L, 1, l1, N(l1));
     static const exp_inv i1[] = {
-        {"invept", "ept", NONE, 2, "root"},
-        {"invvpid", "address", L, 4, "root"},
-        {"invvpid", "vpid", NONE, 6, "root"},
-        {"invlpg", "page", L, 6, "nonroot"},
+        {"invept", "ept", NONE, 2, "root"},        /* another EPTP */
+        {"invept", "ept", NONE, 3, "root"},
+        {"invvpid", "vpid", NONE, 5, "root"},      /* VPID 2 */
+        {"invvpid", "address", L, 6, "root"},
+        {"invvpid", "vpid", NONE, 8, "root"},
+        {"invlpg", "page", L, 8, "nonroot"},
     };
     check_invalidations(ev, i1, N(i1));
     check_exceptions(ev, NULL, 0);
@@ -1130,17 +1134,20 @@ START_TEST(ept_stale_translations)
     static const exp_xl p0[] = {
         {0, P, H_OLD, 0, H_OLD | 0x37},
         {1, P, H_OLD, 1, 0},              /* walked again; P's mapping cached */
-        {2, P, H_NEW, 0, H_NEW | 0x37},
+        {2, P, H_OLD, 1, 0},              /* still, after INVEPT of another EPTP */
+        {3, P, H_NEW, 0, H_NEW | 0x37},
     };
     check_xlates(ev, P, 0, p0, N(p0));
     static const exp_xl l0[] = {
-        {2, Q0, Q0, 0, Q0 | 0x37}, {3, Q1, Q1, 0, Q1 | 0x37}, {4, Q1, Q1, 1, 0},
-        {5, Q2, Q2, 0, Q2 | 0x37}, {6, Q2, Q2, 1, 0}, {6, Q3, Q3, 0, Q3 | 0x37},
+        {3, Q0, Q0, 0, Q0 | 0x37}, {4, Q1, Q1, 0, Q1 | 0x37}, {5, Q1, Q1, 1, 0},
+        {6, Q1, Q1, 1, 0}, {7, Q2, Q2, 0, Q2 | 0x37}, {8, Q2, Q2, 1, 0},
+        {8, Q3, Q3, 0, Q3 | 0x37},
     };
     check_xlates(ev, L, 0, l0, N(l0));
     static const exp_inv i0[] = {
         {"invept", "ept", NONE, 2, "root"},
-        {"invlpg", "page", L, 6, "nonroot"},
+        {"invept", "ept", NONE, 3, "root"},
+        {"invlpg", "page", L, 8, "nonroot"},
     };
     check_invalidations(ev, i0, N(i0));
     check_exceptions(ev, NULL, 0);
