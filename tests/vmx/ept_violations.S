@@ -26,7 +26,9 @@
  *             D in the EPT PTE of the PT (a paging-structure access is a
  *             write), A in 0x829000's, A and D in 0x82A000's
  *   0x831000  not present: the guest IDT, for INT3: 48 during delivery,
- *             IDT-vectoring information 0x80000603, length 1
+ *             IDT-vectoring information 0x80000603, length 1; then for
+ *             a #DE injected by VM entry: 48, IDT-vectoring information
+ *             0x80000300
  *   0x832000  not present: the guest stack, for UD2: 48 during delivery
  *             (the push), IDT-vectoring information 0x80000306
  * Qualification bits 9-11 (linear address user, writable, execute-
@@ -42,7 +44,7 @@
         .set PROC_WANT, PROC_2ND
         .set PROC2_WANT, PROC2_EPT
         .set EXC_BITMAP, 0
-        .set NEXITS, 11
+        .set NEXITS, 12
         .set EPT_AD, 1
 
         .set PG_NP,    0x820000
@@ -175,18 +177,24 @@ at_exit:
         VMW 0x6818, $IDT_NP
         ret
 4:      cmpq $9, %rbx
+        jne 44f
+        /* VM entry injects #DE (hardware exception, vector 0), which
+         * the IDT EPT does not map stops again (27.6.1, 28.2.4). */
+        VMW 0x4016, $0x80000300
+        ret
+44:     cmpq $10, %rbx
         jne 5f
         leaq guest_idt(%rip), %rax
         VMW 0x6818, %rax                 /* the IDT back */
         ret
-5:      cmpq $10, %rbx
+5:      cmpq $11, %rbx
         jne 6f
         /* The stack back: the #UD is delivered when the guest resumes
          * at the UD2 (instruction length 0: no skip). */
         movq g_rsp(%rip), %rax
         VMW F_GUEST_RSP, %rax
         ret
-6:      cmpq $11, %rbx
+6:      cmpq $12, %rbx
         jne 7f
         /* The #UD reached the guest's handler. */
         CHECK_BEGIN
@@ -218,12 +226,13 @@ g7:     movq (%rcx), %r13                /* 7: misconfiguration */
         movq %r13, LA_AD + 0x1008        /* A/D: write */
 g8:     vmcall                           /* 8 */
 g9:     int3                             /* 9: IDT not present */
-        /* 10: #UD delivered on a stack that is not present */
+g_inj:  nop                              /* 10: #DE injected before it */
+        /* 11: #UD delivered on a stack that is not present */
         movq %rsp, g_rsp(%rip)
         movl $(STACK_NP + 0x1000), %esp
-g10:    ud2
+g11:    ud2
 g_after_ud:
-g11:    vmcall                           /* 11 */
+g12:    vmcall                           /* 12 */
         hlt
 
 /* The guest's #UD handler: note the vector, back to its stack. */
@@ -252,8 +261,9 @@ expect:
         .else
         .quad 48, 0x581, -1, -1
         .endif
-        .quad 48, 0x582, 0, g10 - guest_code
-        .quad 18, 0, 3, g11 - guest_code
+        .quad 48, 0x581, -1, g_inj - guest_code /* length undefined (28.2.5) */
+        .quad 48, 0x582, 0, g11 - guest_code
+        .quad 18, 0, 3, g12 - guest_code
 /* guest-physical address, guest-linear address (-1: not checked),
  * IDT-vectoring information, RFLAGS.RF saved (28.3.3: 1 for EPT
  * violations and misconfigurations not during event delivery; during
@@ -269,6 +279,8 @@ addrs:
         .quad PG_MT2 + 0x20, -1, 0, RF
         .quad -1, -1, 0, 0
         .quad IDT_NP + 3 * 16, IDT_NP + 3 * 16, 0x80000603, 0
+        /* an injected event pushes RF as the guest state has it (27.6.1.1) */
+        .quad IDT_NP, IDT_NP, 0x80000300, 0
         .quad STACK_NP + 0xFF8, STACK_NP + 0xFF8, 0x80000306, RF
         .quad -1, -1, 0, 0
 
