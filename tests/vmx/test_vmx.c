@@ -1248,6 +1248,21 @@ START_TEST(ept_violation_exits)
     static const exp_exc ex[] = {{3, -1}, {0, -1}, {6, -1}, {6, -1}};
     check_exceptions(ev, ex, N(ex));
     json_decref(ev);
+    /* Without EPT A/D flags: the guest's accessed-flag update of a PTE in
+     * a page EPT maps read-only (tests/vmx/ept_flag_write.S). */
+    static const exp_exit xf[] = {{48, 0, 0x8A}, {18, 0, 0}};
+    ev = run_pass("ept_flag_write.elf", NULL, NULL);
+    check_exits(ev, xf, N(xf));
+    const json_t *tf = NULL;
+    for (int k = 0; k < vx_test_count(ev, "translation", NULL); k++) {
+        const json_t *t = vx_test_find(ev, "translation", NULL, k);
+        if (!strcmp(vx_test_str(t, "result"), "ept_violation")) tf = t;
+    }
+    q = json_object_get(tf, "qualification");
+    ck_assert_msg(vx_test_u64(tf, "gpa", NONE) == 0x828000 && json_is_true(json_object_get(q, "write")) &&
+                  json_is_false(json_object_get(q, "read")) && json_is_true(json_object_get(q, "readable")) &&
+                  !strcmp(vx_test_str(q, "access"), "paging-structure"), "%s", dump(tf));
+    json_decref(ev);
 }
 END_TEST
 
