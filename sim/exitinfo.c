@@ -93,6 +93,8 @@ json_t *vx_exit_qualification_fields(unsigned reason, uint64_t q)
         json_object_set_new(o, "linear_address", vx_json_hex(q));
         return o;
     }
+    case VX_EXIT_EPT_VIOLATION:
+        return vx_ept_qual_json(q); /* Table 28-7 (sim/xlate.c) */
     case VX_EXIT_VMCLEAR: case VX_EXIT_VMPTRLD: case VX_EXIT_VMPTRST: case VX_EXIT_VMREAD:
     case VX_EXIT_VMWRITE: case VX_EXIT_VMON: case VX_EXIT_INVEPT: case VX_EXIT_INVVPID:
     case VX_EXIT_INVPCID: case VX_EXIT_GDTR_IDTR: case VX_EXIT_LDTR_TR: {

@@ -270,6 +270,12 @@ static void trace_exit(vmxsim *m, const vx_exit *x, vx_vmcs *v)
         }
         if (x->idt_info & VX_INTR_INFO_VALID)
             json_object_set_new(ev, "idt_vectoring_info", vx_json_hex(x->idt_info));
+        /* EPT-induced exits: the addresses they report (28.2.1). */
+        if (basic == VX_EXIT_EPT_VIOLATION || basic == VX_EXIT_EPT_MISCONFIG) {
+            json_object_set_new(ev, "guest_physical_address", vx_json_hex(x->guest_phys));
+            if (basic == VX_EXIT_EPT_VIOLATION && (x->qual & VX_EPTQ_GLA_VALID))
+                json_object_set_new(ev, "guest_linear_address", vx_json_hex(x->guest_linear));
+        }
     }
     json_object_set_new(ev, "host_rip", vx_json_hex(get(v, VX_ENC_host_rip)));
     vx_ev_emit(m, VMXSIM_EV_VMEXIT, ev);
