@@ -49,7 +49,7 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err)
  * breakpoint, the value pushed for RF is 1"; Bochs exception.cc sets RF
  * the same way).  #DB is left out whole: the model has no instruction
  * breakpoints, and its other #DB conditions are traps. */
-static int sets_rf(int v)
+int vx_fault_sets_rf(int v)
 {
     return v == VX_DE || v == VX_BR || v == VX_UD || v == VX_NM || v == VX_TS ||
            v == VX_NP || v == VX_SS || v == VX_GP || v == VX_PF || v == VX_MF ||
@@ -221,7 +221,11 @@ static int deliver_gate(vmxsim *m, int vector, int has_err, uint32_t err,
         return -1;
     }
     uint64_t flags = vx_reg(m, UC_X86_REG_EFLAGS);
-    uint64_t pushed_flags = (!soft && sets_rf(vector)) ? flags | RFLAGS_RF : flags;
+    /* An event VM entry injects pushes RFLAGS as the guest-state area
+     * has it, RF included (SDM Vol. 3C 27.6.1.1): the VMM sets RF for a
+     * fault it re-injects. */
+    uint64_t pushed_flags = (!soft && !m->delivering_injected && vx_fault_sets_rf(vector))
+                          ? flags | RFLAGS_RF : flags;
     uint64_t cs = vx_reg(m, UC_X86_REG_CS);
     uint64_t sp = vx_reg(m, UC_X86_REG_RSP);
     uint64_t ss = vx_reg(m, UC_X86_REG_SS);
@@ -303,6 +307,7 @@ int vx_deliver_pending(vmxsim *m)
 {
     int vector = m->pend_vector, has_err = m->pend_has_err, soft = m->pend_soft;
     int kind = m->pend_kind, injected = m->pend_injected;
+    m->delivering_injected = injected;
     unsigned ilen = m->pend_insn_len; /* a nested fault's vx_raise clears it */
     uint32_t err = m->pend_err;
     uint64_t rip = m->pend_rip;
@@ -407,6 +412,7 @@ int vx_deliver_pending(vmxsim *m)
         has_err = has_error_code(vector);
         soft = 0;
         kind = VX_PEND_HW;
+        m->delivering_injected = 0; /* the new event is the processor's own */
     }
     return 1;
 }

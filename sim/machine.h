@@ -77,7 +77,9 @@ typedef struct vx_exit {
     uint32_t idt_info, idt_err;
     uint64_t guest_rip;       /* RIP to save: the instruction, or the next */
     uint32_t activity, interruptibility;
+    uint8_t rf;               /* RFLAGS.RF to save (28.3.3): VX_RF_AS_IS, _SET, _CLEAR */
 } vx_exit;
+enum { VX_RF_AS_IS = 0, VX_RF_SET, VX_RF_CLEAR };
 
 /* A decoded block of guest code (cached per start address). */
 typedef struct vx_block {
@@ -275,6 +277,7 @@ struct vmxsim {
     uint64_t pend_engine_cr2; /* ... with the CR2 and error code it reported */
     uint32_t pend_engine_err;
     int pend_injected;     /* injected by VM entry (27.6): never a VM exit itself */
+    int delivering_injected; /* the event being delivered was injected */
     int pend_kind;         /* VX_PEND_*: what raised it */
     unsigned pend_insn_len; /* length of INT n/INT3/INTO/INT1 */
     int delivering;        /* nesting depth of exception delivery */
@@ -446,6 +449,8 @@ vx_action vx_raise(vmxsim *m, int vector, int has_err, uint32_t err);
  * escalates to #DF and triple fault as the SDM says. */
 int vx_deliver_pending(vmxsim *m); /* 0: only a translation was filled in */
 const char *vx_vector_name(int vector);   /* "#GP" */
+/* Is vector a fault whose delivery pushes RFLAGS.RF = 1 (Vol. 3A 18.3.1.1)? */
+int vx_fault_sets_rf(int vector);
 /* End the run with a triple-fault report and a register dump. */
 void vx_triple_fault(vmxsim *m, const char *why);
 

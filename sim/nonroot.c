@@ -817,6 +817,14 @@ int vx_nonroot_exception(vmxsim *m, int vector, int has_err, uint32_t err, int k
         x.insn_len = idt_len;
         x.guest_rip = rip - idt_len;
     }
+    /* RF as delivery would have pushed it (28.3.3): 1 for a fault-class
+     * hardware exception (or, during delivery, for the event being
+     * delivered). */
+    int ev_vec = idt_info ? (int)(*idt_info & 0xFF) : vector;
+    unsigned ev_type = idt_info ? (*idt_info >> 8) & 7 : type;
+    if (ev_type == VX_INTR_TYPE_HW_XCPT && vx_fault_sets_rf(ev_vec) &&
+        !(idt_info && m->delivering_injected))
+        x.rf = VX_RF_SET;
     return vx_vmexit(m, &x) < 0 ? -1 : 1;
 }
 
@@ -848,7 +856,15 @@ int vx_nonroot_ept_exit(vmxsim *m, const vx_xlate *xl, uint64_t la, uint64_t rip
             x.insn_len = idt_len;
             x.guest_rip = rip - idt_len;
         }
+        /* RF as the event's delivery would have pushed it (28.3.3): 1
+         * for a fault-class hardware exception. */
+        if (!idt_len && !m->delivering_injected && vx_fault_sets_rf((int)(*idt_info & 0xFF)) &&
+            ((*idt_info >> 8) & 7) == VX_INTR_TYPE_HW_XCPT)
+            x.rf = VX_RF_SET;
     } else {
+        /* "For VM exits caused by EPT violations and EPT
+         * misconfigurations ... the value saved for RF is 1" (28.3.3). */
+        x.rf = VX_RF_SET;
         uint8_t code[15];
         vx_insn in;
         int mode = vx_code_mode(m);

@@ -404,6 +404,33 @@ static const vx_insn *site_insn(vmxsim *m, vx_site *s)
     return &s->insn;
 }
 
+/* RFLAGS.RF is cleared when an instruction completes (SDM Vol. 3A
+ * 18.3.1.1), which Unicorn never does (measured): the model clears it
+ * after the model-owned instructions it completes, and before a start
+ * whose first instruction is an ordinary one, which will complete or
+ * fault (a fault pushes RF = 1 anyway; the model has no instruction
+ * breakpoints for RF to suppress).  A VM exit caused by that first
+ * instruction (a site) sees RF as it was. */
+static void clear_rf(vmxsim *m)
+{
+    uint64_t f = vx_reg(m, UC_X86_REG_EFLAGS);
+    if (f & RFLAGS_RF) vx_set_reg(m, UC_X86_REG_EFLAGS, f & ~RFLAGS_RF);
+}
+
+static void clear_rf_before_start(vmxsim *m, uint64_t rip)
+{
+    uint64_t f = vx_reg(m, UC_X86_REG_EFLAGS);
+    if (!(f & RFLAGS_RF)) return;
+    int mode = vx_code_mode(m);
+    uint8_t code[15];
+    vx_insn in;
+    size_t n = vx_mmu_peek(m, mode == 64 ? rip : rip + vx_cs_base(m), code, sizeof code);
+    if (n && vx_decode(m->dec, mode, code, n, rip, &in) == 0 && in.op != VX_OP_NONE &&
+        (m->vmx_nonroot || !vx_op_nonroot_only(in.op)))
+        return;
+    vx_set_reg(m, UC_X86_REG_EFLAGS, f & ~RFLAGS_RF);
+}
+
 /* Carry out a handler's action from inside a hook.  Returns 1 if RIP was
  * written (the engine continues), 0 if the engine was stopped. */
 static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
@@ -433,6 +460,7 @@ static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
     case VX_JUMP: {
         uint64_t next = act == VX_JUMP ? m->resume_rip : m->insn_eip + in->len;
         m->icount = icnt + 1;
+        clear_rf(m); /* the instruction completed (Vol. 3A 18.3.1.1) */
         if (m->event_hit || m->end != VMXSIM_END_NONE || m->flush_pending ||
             m->flush_all || m->mmu.flush_all || m->mmu.flush_nonglobal || ((m->mtf_armed || m->window_wait) && m->vmx_nonroot)) {
             m->resume_rip = next;
@@ -870,6 +898,7 @@ void vx_run_loop(vmxsim *m)
             m->dr6_start = vx_reg(m, UC_X86_REG_DR6);
             m->dr6_stale = 0;
         }
+        clear_rf_before_start(m, rip);
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, ucount);
         if (m->budget_exit_set) quiet_exit_invalidation(m);
         int delivered = 0;

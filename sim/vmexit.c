@@ -121,7 +121,10 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
      * next one after a trap-like exit; RSP and RFLAGS as they are. */
     put(v, VX_ENC_guest_rip, x->guest_rip);
     put(v, VX_ENC_guest_rsp, vx_reg(m, UC_X86_REG_RSP));
-    put(v, VX_ENC_guest_rflags, vx_reg(m, UC_X86_REG_EFLAGS));
+    uint64_t rflags = vx_reg(m, UC_X86_REG_EFLAGS);
+    if (x->rf == VX_RF_SET) rflags |= RFLAGS_RF;
+    else if (x->rf == VX_RF_CLEAR) rflags &= ~RFLAGS_RF;
+    put(v, VX_ENC_guest_rflags, rflags);
     put(v, VX_ENC_guest_activity_state, x->activity);
     put(v, VX_ENC_guest_interruptibility_info, x->interruptibility);
     put(v, VX_ENC_guest_pending_dbg_exceptions, 0);
@@ -298,6 +301,10 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
             return -1;
         }
     }
+    /* The exit's event is the guest instruction it saves (a fault during
+     * delivery has moved RIP on already). */
+    if (!m->insn && !(x->reason & VX_EXIT_REASON_ENTRY_FAILURE))
+        vx_set_reg(m, UC_X86_REG_RIP, x->guest_rip);
     trace_exit(m, x, v);
     /* Without VPIDs, VM exit invalidates the linear and combined mappings
      * of VPID 0 (29.4.3.1); the host's translations are untagged. */

@@ -36,11 +36,6 @@
  */
 #include "common.inc"
 
-/* Checks of what the model gets wrong now (test_vmx.c names the bugs):
- * on in ept_violations_bugs.S, which fails until they are fixed. */
-        .ifndef CHECK_KNOWN_BUGS
-        .set CHECK_KNOWN_BUGS, 0
-        .endif
         .set PROC_WANT, PROC_2ND
         .set PROC2_WANT, PROC2_EPT
         .set EXC_BITMAP, 0
@@ -151,12 +146,11 @@ at_exit:
 2:      VMR 0x4408
         CHECK_BEGIN
         ASSERT_RAX_MEM 16(%r12), msg_idt
-        .if CHECK_KNOWN_BUGS                 /* KNOWN MODEL BUG: RF */
+        /* RFLAGS.RF saved (28.3.3) */
         VMR 0x6820
         andl $RF, %eax
         CHECK_BEGIN
         ASSERT_RAX_MEM 24(%r12), msg_rf
-        .endif
         movq stage(%rip), %rbx
         cmpq $3, %rbx
         jne 3f
@@ -253,14 +247,9 @@ expect:
         .quad 49, 0, 3, g6 - guest_code
         .quad 49, 0, 3, g7 - guest_code
         .quad 18, 0, 3, g8 - guest_code
-        /* KNOWN MODEL BUG (test_vmx.c): length 1 and the RIP of the
-         * INT3 (28.2.5, 28.3.3); the model saves the RIP after it and
-         * length 0.  Not checked (-1) until it is fixed. */
-        .if CHECK_KNOWN_BUGS
+        /* during INT3's delivery: its length, 1, and its RIP (28.2.5,
+         * 28.3.3) */
         .quad 48, 0x581, 1, g9 - guest_code
-        .else
-        .quad 48, 0x581, -1, -1
-        .endif
         .quad 48, 0x581, -1, g_inj - guest_code /* length undefined (28.2.5) */
         .quad 48, 0x582, 0, g11 - guest_code
         .quad 18, 0, 3, g12 - guest_code

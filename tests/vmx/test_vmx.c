@@ -1331,7 +1331,7 @@ START_TEST(ept_violation_exits)
         {49, 0, 3, 0, 0x824010, 0x824010, "ept_misconfig"},
         {49, 0, 3, 0, 0x825020, 0x825020, "ept_misconfig"},
         {18, 0, 3, 0, 0, 0, NULL},
-        /* instruction length: see ept_known_bug_int3_delivery */
+        /* instruction length: see ept_violation_during_int3_delivery */
         {48, 0x581, -1, 0x80000603, 0x831030, 0x831030, "ept_violation"},
         {48, 0x581, -1, 0x80000300, 0x831000, 0x831000, "ept_violation"},   /* injected #DE */
         {48, 0x582, 0, 0x80000306, 0x832FF8, 0x832FF8, "ept_violation"},
@@ -1409,29 +1409,19 @@ START_TEST(ept_violation_exits)
 }
 END_TEST
 
-/* KNOWN MODEL BUGS, found by ept_violations_bugs.S (the checks
- * ept_violations.S leaves out), skipped unless VX_KNOWN_BUGS is set in
- * the environment (VX_KNOWN_BUGS=1 meson test -C build vmx):
+/* Two rules of ept_violations.S once broken in the model (now fixed):
  *  1. An EPT violation during delivery of a software exception (INT3,
  *     IDT on a page EPT does not map): the VM-exit instruction length
- *     must be the INT3's, 1 (SDM Vol. 3C 28.2.5: the field is also used
- *     for VM exits during delivery of a software interrupt or software
- *     exception), and the saved RIP must reference the INT3 (28.3.3), so
- *     that a VMM can re-inject the event from the IDT-vectoring
- *     information with that length (as KVM's __vmx_complete_interrupts
- *     does).  The model saves the RIP after the INT3 and writes no length
- *     (sim/nonroot.c vx_nonroot_ept_exit: insn_len only without
- *     idt_info; fault.c passes the return address).
+ *     is the INT3's, 1 (SDM Vol. 3C 28.2.5), and the saved RIP
+ *     references the INT3 (28.3.3), so that a VMM can re-inject the
+ *     event from the IDT-vectoring information with that length (as
+ *     KVM's __vmx_complete_interrupts does).
  *  2. Guest RFLAGS.RF saved by an EPT violation or misconfiguration that
- *     did not occur during event delivery must be 1 (28.3.3, "For
- *     APIC-access VM exits and for VM exits caused by EPT violations and
- *     EPT misconfigurations ... the value saved is 1"); during delivery,
- *     what the event would have pushed (1 for the #UD fault).  The model
- *     saves RFLAGS as it is (sim/vmexit.c save_guest_state): RF 0.
- * ept_violations_bugs.S checks both (2 first). */
-START_TEST(ept_known_bug_int3_delivery)
+ *     did not occur during event delivery is 1 (28.3.3); during
+ *     delivery, what the event would have pushed (1 for a #UD fault; as
+ *     the guest state has it for an injected event, 27.6.1.1). */
+START_TEST(ept_violation_during_int3_delivery)
 {
-    if (!getenv("VX_KNOWN_BUGS")) return;
     json_t *ev = run_pass("ept_violations.elf", NULL, NULL);
     const json_t *vx = vx_test_find(ev, "vm_exit", NULL, 8);
     ck_assert_msg(vx_test_u64(vx, "instruction_length", NONE) == 1 && !strcmp(vx_test_str(vx, "insn"), "int3"),
@@ -1440,10 +1430,9 @@ START_TEST(ept_known_bug_int3_delivery)
 }
 END_TEST
 
-START_TEST(ept_known_bug_saved_rf)
+START_TEST(ept_exits_save_rf)
 {
-    if (!getenv("VX_KNOWN_BUGS")) return;
-    json_decref(run_pass("ept_violations_bugs.elf", NULL, NULL));
+    json_decref(run_pass("ept_violations.elf", NULL, NULL));
 }
 END_TEST
 
@@ -1624,8 +1613,8 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, operand_forms);
     tcase_add_test(tc, ept_stale_translations);
     tcase_add_test(tc, ept_violation_exits);
-    tcase_add_test(tc, ept_known_bug_int3_delivery);
-    tcase_add_test(tc, ept_known_bug_saved_rf);
+    tcase_add_test(tc, ept_violation_during_int3_delivery);
+    tcase_add_test(tc, ept_exits_save_rf);
     tcase_add_test(tc, profiles_differ);
     tcase_add_test(tc, vmread_vmwrite_minimal);
     tcase_add_test(tc, vmcs_pointers_minimal);
