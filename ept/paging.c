@@ -211,7 +211,9 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
         /* The PDPTE register for this address (4.4.1): its reserved bits
          * were checked when it was loaded. */
         uint64_t pdpte = pg->pdpte[(w->la >> 30) & 3];
-        log_guest(w, 3, 0, 0, pdpte, 7, 1);
+        /* No R/W, U/S or XD bit in a PDPTE: the rights so far stay
+         * read/write, user, executable. */
+        log_guest(w, 3, 0, 0, pdpte, 3, 1);
         if (!(pdpte & PTE_P)) return page_fault(w, 0);
         table = pdpte;
         level = 2;
