@@ -331,6 +331,22 @@ START_TEST(flush_ept)
 }
 END_TEST
 
+START_TEST(flush_all)
+{
+    /* --tlb off, a write to a watched paging structure: everything, of
+     * every kind and tag, guest-physical mappings included. */
+    populate();
+    uint64_t f = t->flushes;
+    vx_tlb_flush_all(t);
+    ck_assert_uint_eq(survivors(), 0);
+    ck_assert(!gpa_cached(&gc1) && !gpa_cached(&gc2));
+    ck_assert_uint_eq(t->flushes, f + 1);
+    /* And the table works afterwards. */
+    put(lin(1, 1), PAGE, 0x1234000, 12, 1);
+    ck_assert_uint_eq(get(lin(1, 7), PAGE), 0x1234000);
+}
+END_TEST
+
 START_TEST(capacity)
 {
     /* A full table holds VX_TLB_CAPACITY translations. */
@@ -445,6 +461,7 @@ int main(void)
     tcase_add_test(tc, flush_vpid);
     tcase_add_test(tc, flush_all_vpids);
     tcase_add_test(tc, flush_ept);
+    tcase_add_test(tc, flush_all);
     tcase_add_test(tc, capacity);
     tcase_add_test(tc, context_capacity);
     tcase_add_test(tc, guest_physical_mappings);
