@@ -144,7 +144,19 @@ uint32_t vx_paging_denied(const vx_guest_paging *pg, unsigned acc, int rw, int u
 {
     int user = (acc & VX_ACC_U) != 0, write = (acc & VX_ACC_W) != 0;
     int wp = (pg->cr0 & CR0_WP) != 0;
-    if (user && !us) return VX_PFEC_P;
+    /* Protection keys, 4- and 5-level paging only, data accesses only:
+     * PKRU for user-mode pages, IA32_PKRS for supervisor-mode pages;
+     * write-disable stops supervisor writes only with CR0.WP = 1.  The PK
+     * flag reports the key's verdict whether or not the access is also
+     * denied for another reason (4.7). */
+    uint32_t pk = 0;
+    if (keys && !(acc & VX_ACC_I)) {
+        uint32_t rights = 0;
+        if (us && (pg->cr4 & CR4_PKE)) rights = pg->pkru >> (2 * pkey);
+        else if (!us && (pg->cr4 & CR4_PKS)) rights = pg->pkrs >> (2 * pkey);
+        if ((rights & 1) || ((rights & 2) && write && (user || wp))) pk = VX_PFEC_P | VX_PFEC_PK;
+    }
+    if (user && !us) return VX_PFEC_P | pk;
     if (acc & VX_ACC_I) {
         if (xd) return VX_PFEC_P;
         if (!user && us && (pg->cr4 & CR4_SMEP)) return VX_PFEC_P;
@@ -154,19 +166,9 @@ uint32_t vx_paging_denied(const vx_guest_paging *pg, unsigned acc, int rw, int u
      * explicit ones with RFLAGS.AC = 1. */
     if (!user && us && (pg->cr4 & CR4_SMAP) &&
         (!(acc & VX_ACC_AC) || (acc & VX_ACC_IMPLICIT)))
-        return VX_PFEC_P;
-    if (write && !rw && (user || wp)) return VX_PFEC_P;
-    /* Protection keys, 4- and 5-level paging only: PKRU for user-mode
-     * pages, IA32_PKRS for supervisor-mode pages; write-disable stops
-     * supervisor writes only with CR0.WP = 1. */
-    if (keys) {
-        uint32_t rights = 0;
-        if (us && (pg->cr4 & CR4_PKE)) rights = pg->pkru >> (2 * pkey);
-        else if (!us && (pg->cr4 & CR4_PKS)) rights = pg->pkrs >> (2 * pkey);
-        if (rights & 1) return VX_PFEC_P | VX_PFEC_PK;
-        if ((rights & 2) && write && (user || wp)) return VX_PFEC_P | VX_PFEC_PK;
-    }
-    return 0;
+        return VX_PFEC_P | pk;
+    if (write && !rw && (user || wp)) return VX_PFEC_P | pk;
+    return pk;
 }
 
 /* After the leaf: rights, accessed/dirty flags, then the final
@@ -209,7 +211,9 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
         /* The PDPTE register for this address (4.4.1): its reserved bits
          * were checked when it was loaded. */
         uint64_t pdpte = pg->pdpte[(w->la >> 30) & 3];
-        log_guest(w, 3, 0, 0, pdpte, 7, 1);
+        /* No R/W, U/S or XD bit in a PDPTE: the rights so far stay
+         * read/write, user, executable. */
+        log_guest(w, 3, 0, 0, pdpte, 3, 1);
         if (!(pdpte & PTE_P)) return page_fault(w, 0);
         table = pdpte;
         level = 2;

@@ -86,7 +86,12 @@ typedef struct vx_walk_ref {
     uint64_t entry;    /* its value, as read */
 } vx_walk_ref;
 
-#define VX_WALK_MAX_REFS 40
+/* The most references one walk makes: 5-level paging over 5-level EPT
+ * with EPT accessed/dirty flags off and no guest flag set yet: 5 guest
+ * entries read (5 + 1 references each), each one's accessed flag written
+ * through EPT (5 each: the writes are data writes, 29.3.3.2), the leaf's
+ * dirty flag (5), the final guest-physical address (5). */
+#define VX_WALK_MAX_REFS (5 * 6 + 5 * 5 + 5 + 5)
 typedef struct vx_walk_log {
     unsigned n;
     vx_walk_ref ref[VX_WALK_MAX_REFS];
