@@ -26,6 +26,28 @@ typedef struct vx_profile_msr {
     uint64_t value;           /* value at reset */
 } vx_profile_msr;
 
+/* The cycle model's costs (vmcs/cycles.def names them; docs/
+ * cycle-model.md explains them): a cost per class of ordinary
+ * instruction, the costs of what the model does itself, VM-exit costs by
+ * basic exit reason (-1: the generic vm_exit cost), and the TSC rate. */
+enum {
+#define VX_CYC_CLASS(n, d) VX_IC_##n,
+#include "cycles.def"
+    VX_IC_COUNT
+};
+enum {
+#define VX_CYC_COST(n, d) VX_CC_##n,
+#include "cycles.def"
+    VX_CC_COUNT
+};
+#define VX_CYC_MAX_EXIT_REASON 80
+typedef struct vx_cycles {
+    uint32_t cls[VX_IC_COUNT];
+    uint32_t cost[VX_CC_COUNT];
+    int32_t exit_by_reason[VX_CYC_MAX_EXIT_REASON];
+    uint32_t tsc_num, tsc_den;   /* TSC ticks per core cycle: num / den */
+} vx_cycles;
+
 typedef struct vx_profile {
     char name[64];
     char description[512];   /* whole: a longer one is refused */
@@ -40,6 +62,7 @@ typedef struct vx_profile {
      * listed in docs/profiles.md), with their reset values. */
     vx_profile_msr msrs[VX_PROFILE_MAX_MSRS];
     int nmsrs;
+    vx_cycles cycles;
 } vx_profile;
 
 /* Load a profile by name (looked up as DIR/NAME.json) or by path (any
