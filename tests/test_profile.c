@@ -1,9 +1,9 @@
 /*
  * test_profile.c - CPU profiles (vmcs/profile.c, profiles/NAME.json): the
  * shipped profiles load with the values the rest of the suite relies
- * on, CPUID follows Intel's rule above the maximum leaf, and every
- * validation rule rejects a profile that breaks it with a one-line
- * reason naming the file and the problem.
+ * on (the cycle model's costs among them), CPUID follows Intel's rule
+ * above the maximum leaf, and every validation rule rejects a profile
+ * that breaks it with a one-line reason naming the file and the problem.
  */
 #include <check.h>
 #include <jansson.h>
@@ -91,8 +91,9 @@ END_TEST
 static char dir[64];
 
 /* The minimal profile's JSON with one change (NULL = as is), written as
- * DIR/t.json; returns the loader's error ("" if it loaded). */
-static const char *load_changed(void (*change)(json_t *))
+ * DIR/t.json and loaded into *p; returns the loader's error ("" if it
+ * loaded). */
+static const char *load_changed_into(void (*change)(json_t *), vx_profile *p)
 {
     static char err[512];
     char src[512], dst[128];
@@ -104,12 +105,17 @@ static const char *load_changed(void (*change)(json_t *))
     snprintf(dst, sizeof dst, "%s/t.json", dir);
     ck_assert_int_eq(json_dump_file(j, dst, 0), 0);
     json_decref(j);
-    vx_profile p;
     err[0] = 0;
-    vx_profile_load("t", dir, &p, err, sizeof err);
+    vx_profile_load("t", dir, p, err, sizeof err);
     /* Drop the directory prefix for comparison. */
     size_t n = strlen(dir) + 1;
     return !strncmp(err, dir, strlen(dir)) ? err + n : err;
+}
+
+static const char *load_changed(void (*change)(json_t *))
+{
+    vx_profile p;
+    return load_changed_into(change, &p);
 }
 
 static void set_msr(json_t *j, const char *name, const char *v)
@@ -191,6 +197,164 @@ START_TEST(validation_rules)
 }
 END_TEST
 
+/* ---- The cycle model's costs ("cycles", docs/cycle-model.md) ---------- */
+
+static const char *const class_names[] = {
+#define VX_CYC_CLASS(n, d) #n,
+#include "../vmcs/cycles.def"
+};
+static const char *const cost_names[] = {
+#define VX_CYC_COST(n, d) #n,
+#include "../vmcs/cycles.def"
+};
+
+/* Each shipped profile's costs arrive in vx_profile.cycles as its file
+ * gives them, by the names of cycles.def; exit reasons without a cost of
+ * their own are -1. */
+START_TEST(shipped_cycles)
+{
+    static const char *const names[] = {"icelake-server", "minimal"};
+    ck_assert_int_eq(sizeof class_names / sizeof class_names[0], VX_IC_COUNT);
+    ck_assert_int_eq(sizeof cost_names / sizeof cost_names[0], VX_CC_COUNT);
+    for (int k = 0; k < 2; k++) {
+        char src[512], err[256];
+        snprintf(src, sizeof src, "%s/%s.json", getenv("VX_PROFILE_SRC"), names[k]);
+        json_t *j = json_load_file(src, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        json_t *cy = json_object_get(j, "cycles");
+        vx_profile p;
+        ck_assert_msg(vx_profile_load(names[k], NULL, &p, err, sizeof err) == 0, "%s", err);
+        for (int i = 0; i < VX_IC_COUNT; i++)
+            ck_assert_int_eq(p.cycles.cls[i], json_integer_value(json_object_get(
+                                 json_object_get(cy, "classes"), class_names[i])));
+        for (int i = 0; i < VX_CC_COUNT; i++)
+            ck_assert_int_eq(p.cycles.cost[i], json_integer_value(json_object_get(
+                                 json_object_get(cy, "costs"), cost_names[i])));
+        /* The TSC runs at the core clock of the model: one tick a cycle. */
+        ck_assert_uint_eq(p.cycles.tsc_num, 1);
+        ck_assert_uint_eq(p.cycles.tsc_den, 1);
+        json_t *r = json_object_get(cy, "vm_exit_by_reason");
+        for (unsigned n = 0; n < VX_CYC_MAX_EXIT_REASON; n++) {
+            json_t *v = json_object_get(r, vx_exit_reason_name(n));
+            ck_assert_int_eq(p.cycles.exit_by_reason[n], v ? json_integer_value(v) : -1);
+        }
+        ck_assert_int_gt(p.cycles.exit_by_reason[VX_EXIT_CPUID], 0);
+        ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_EPT_VIOLATION], -1);
+        /* The cheap path is cheaper than the walk it saves. */
+        ck_assert_uint_lt(p.cycles.cost[VX_CC_tlb_hit],
+                          p.cycles.cost[VX_CC_walk_ref_guest] * 4);
+        json_decref(j);
+    }
+}
+END_TEST
+
+static json_t *cyc(json_t *j, const char *table)
+{
+    json_t *c = json_object_get(j, "cycles");
+    return table ? json_object_get(c, table) : c;
+}
+static void y_none(json_t *j) { json_object_del(j, "cycles"); }
+static void y_type(json_t *j) { json_object_set_new(j, "cycles", json_array()); }
+static void y_key(json_t *j) { json_object_set_new(cyc(j, NULL), "latencies", json_object()); }
+static void y_noclasses(json_t *j) { json_object_del(cyc(j, NULL), "classes"); }
+static void y_nocosts(json_t *j) { json_object_del(cyc(j, NULL), "costs"); }
+static void y_classtype(json_t *j) { json_object_set_new(cyc(j, NULL), "costs", json_integer(3)); }
+static void y_noclass(json_t *j) { json_object_del(cyc(j, "classes"), "div"); }
+static void y_nocost(json_t *j) { json_object_del(cyc(j, "costs"), "vm_exit"); }
+static void y_unkclass(json_t *j) { json_object_set_new(cyc(j, "classes"), "fma", json_integer(4)); }
+static void y_unkcost(json_t *j) { json_object_set_new(cyc(j, "costs"), "vmlaunch", json_integer(4)); }
+static void y_big(json_t *j) { json_object_set_new(cyc(j, "costs"), "vm_entry", json_integer(1000001)); }
+static void y_max(json_t *j) { json_object_set_new(cyc(j, "costs"), "vm_entry", json_integer(1000000)); }
+static void y_zero(json_t *j) { json_object_set_new(cyc(j, "classes"), "alu", json_integer(0)); }
+static void y_neg(json_t *j) { json_object_set_new(cyc(j, "classes"), "alu", json_integer(-1)); }
+static void y_real(json_t *j) { json_object_set_new(cyc(j, "classes"), "mul", json_real(3.5)); }
+static void y_str(json_t *j) { json_object_set_new(cyc(j, "costs"), "io", json_string("2000")); }
+static void y_tsc(json_t *j, json_t *v) { json_object_set_new(cyc(j, NULL), "tsc_per_cycle", v); }
+static void y_notsc(json_t *j) { json_object_del(cyc(j, NULL), "tsc_per_cycle"); }
+static void y_tsc1(json_t *j) { y_tsc(j, json_pack("[i]", 1)); }
+static void y_tsc3(json_t *j) { y_tsc(j, json_pack("[i,i,i]", 1, 1, 1)); }
+static void y_tsc0(json_t *j) { y_tsc(j, json_pack("[i,i]", 0, 1)); }
+static void y_tscden0(json_t *j) { y_tsc(j, json_pack("[i,i]", 1, 0)); }
+static void y_tscneg(json_t *j) { y_tsc(j, json_pack("[i,i]", -2, 1)); }
+static void y_tscreal(json_t *j) { y_tsc(j, json_pack("[f,i]", 1.5, 1)); }
+static void y_tscnum(json_t *j) { y_tsc(j, json_integer(1)); }
+static void y_tscratio(json_t *j) { y_tsc(j, json_pack("[i,i]", 25, 30)); }
+static void y_reasons(json_t *j, const char *name, json_t *v)
+{
+    json_object_set_new(cyc(j, "vm_exit_by_reason"), name, v);
+}
+static void y_badreason(json_t *j) { y_reasons(j, "EPT_VIOLATIONS", json_integer(900)); }
+static void y_numreason(json_t *j) { y_reasons(j, "48", json_integer(900)); }
+static void y_lowreason(json_t *j) { y_reasons(j, "cpuid", json_integer(900)); }
+static void y_highreason(json_t *j) { y_reasons(j, "URDMSR", json_integer(900)); }
+static void y_reasonbig(json_t *j) { y_reasons(j, "CPUID", json_integer(2000000)); }
+static void y_reasontype(json_t *j) { json_object_set_new(cyc(j, NULL), "vm_exit_by_reason", json_pack("[i]", 1)); }
+static void y_override(json_t *j)
+{
+    y_reasons(j, "EPT_VIOLATION", json_integer(2500));
+    y_reasons(j, "SPP", json_integer(0));
+    y_reasons(j, "WRMSRLIST", json_integer(7));   /* 79: the highest that has a slot */
+}
+static void y_noreasons(json_t *j) { json_object_del(cyc(j, NULL), "vm_exit_by_reason"); }
+
+#define RANGE " must be an integer number of cycles from 0 to 1000000"
+#define TSC "t.json: cycles.tsc_per_cycle must be [NUM, DEN], two integers from 1 to 1000000 " \
+            "(TSC ticks per core cycle: NUM/DEN)"
+
+START_TEST(cycle_rules)
+{
+    ck_assert_str_eq(load_changed(y_none), "t.json: \"cycles\" is required (the cycle model's costs, docs/cycle-model.md)");
+    ck_assert_str_eq(load_changed(y_type), "t.json: \"cycles\" must be an object");
+    ck_assert_str_eq(load_changed(y_key), "t.json: unknown key \"latencies\" in cycles");
+    ck_assert_str_eq(load_changed(y_noclasses), "t.json: cycles has no \"classes\"");
+    ck_assert_str_eq(load_changed(y_nocosts), "t.json: cycles has no \"costs\"");
+    ck_assert_str_eq(load_changed(y_classtype), "t.json: cycles.costs must be an object");
+    ck_assert_str_eq(load_changed(y_noclass), "t.json: cycles.classes has no \"div\" (every key of vmcs/cycles.def is required)");
+    ck_assert_str_eq(load_changed(y_nocost), "t.json: cycles.costs has no \"vm_exit\" (every key of vmcs/cycles.def is required)");
+    ck_assert_str_eq(load_changed(y_unkclass), "t.json: unknown key \"fma\" in cycles.classes");
+    ck_assert_str_eq(load_changed(y_unkcost), "t.json: unknown key \"vmlaunch\" in cycles.costs");
+    ck_assert_str_eq(load_changed(y_big), "t.json: cycles.costs.vm_entry" RANGE);
+    ck_assert_str_eq(load_changed(y_neg), "t.json: cycles.classes.alu" RANGE);
+    ck_assert_str_eq(load_changed(y_real), "t.json: cycles.classes.mul" RANGE);
+    ck_assert_str_eq(load_changed(y_str), "t.json: cycles.costs.io" RANGE);
+    ck_assert_str_eq(load_changed(y_notsc), "t.json: cycles has no \"tsc_per_cycle\"");
+    ck_assert_str_eq(load_changed(y_tsc1), TSC);
+    ck_assert_str_eq(load_changed(y_tsc3), TSC);
+    ck_assert_str_eq(load_changed(y_tsc0), TSC);
+    ck_assert_str_eq(load_changed(y_tscden0), TSC);
+    ck_assert_str_eq(load_changed(y_tscneg), TSC);
+    ck_assert_str_eq(load_changed(y_tscreal), TSC);
+    ck_assert_str_eq(load_changed(y_tscnum), TSC);
+    ck_assert_str_eq(load_changed(y_badreason), "t.json: cycles.vm_exit_by_reason: \"EPT_VIOLATIONS\" is not an exit-reason name (vmcs/exit_reasons.def, e.g. CPUID, EPT_VIOLATION)");
+    ck_assert_str_eq(load_changed(y_numreason), "t.json: cycles.vm_exit_by_reason: \"48\" is not an exit-reason name (vmcs/exit_reasons.def, e.g. CPUID, EPT_VIOLATION)");
+    ck_assert_str_eq(load_changed(y_lowreason), "t.json: cycles.vm_exit_by_reason: \"cpuid\" is not an exit-reason name (vmcs/exit_reasons.def, e.g. CPUID, EPT_VIOLATION)");
+    ck_assert_str_eq(load_changed(y_highreason), "t.json: cycles.vm_exit_by_reason: URDMSR (exit reason 80) cannot have a cost of its own (reasons 0-79 can)");
+    ck_assert_str_eq(load_changed(y_reasonbig), "t.json: cycles.vm_exit_by_reason.CPUID" RANGE);
+    ck_assert_str_eq(load_changed(y_reasontype), "t.json: cycles.vm_exit_by_reason must be an object");
+
+    /* What loads, and what it loads as. */
+    vx_profile p;
+    ck_assert_str_eq(load_changed_into(y_max, &p), "");
+    ck_assert_uint_eq(p.cycles.cost[VX_CC_vm_entry], 1000000);
+    ck_assert_str_eq(load_changed_into(y_zero, &p), "");
+    ck_assert_uint_eq(p.cycles.cls[VX_IC_alu], 0);
+    ck_assert_str_eq(load_changed_into(y_tscratio, &p), "");
+    ck_assert_uint_eq(p.cycles.tsc_num, 25);
+    ck_assert_uint_eq(p.cycles.tsc_den, 30);
+    ck_assert_str_eq(load_changed_into(y_override, &p), "");
+    ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_EPT_VIOLATION], 2500);
+    ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_SPP], 0);
+    ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_WRMSRLIST], 7);
+    ck_assert_int_gt(p.cycles.exit_by_reason[VX_EXIT_CPUID], 0);    /* the file's own */
+    ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_EPT_MISCONFIG], -1);
+    ck_assert_int_eq(p.cycles.exit_by_reason[VX_EXIT_EXCEPTION_NMI], -1);
+    /* vm_exit_by_reason is optional: without it every reason is -1. */
+    ck_assert_str_eq(load_changed_into(y_noreasons, &p), "");
+    for (int n = 0; n < VX_CYC_MAX_EXIT_REASON; n++)
+        ck_assert_int_eq(p.cycles.exit_by_reason[n], -1);
+}
+END_TEST
+
 START_TEST(files_and_names)
 {
     vx_profile p;
@@ -230,6 +394,8 @@ int main(void)
     tcase_add_test(t, cpuid_above_maximum);
     tcase_add_test(t, validation_rules);
     tcase_add_test(t, files_and_names);
+    tcase_add_test(t, shipped_cycles);
+    tcase_add_test(t, cycle_rules);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_set_fork_status(r, CK_NOFORK);

@@ -2,7 +2,9 @@
  * profile.c - CPU profiles: the capability MSRs, CPUID leaves and other
  * MSRs of a modelled processor, read from profiles/NAME.json (format in
  * docs/profiles.md) and checked for the consistency rules of the SDM's
- * Appendix A, so that a profile cannot describe an impossible processor.
+ * Appendix A, so that a profile cannot describe an impossible processor;
+ * and the cycle model's costs ("cycles", docs/cycle-model.md), every one
+ * that vmcs/cycles.def names.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -200,6 +202,106 @@ static int parse_msrs(ctx *c, const json_t *a, vx_profile *p)
     return 0;
 }
 
+/* The cycle model's costs (docs/cycle-model.md): the keys are the names
+ * of vmcs/cycles.def and of vmcs/exit_reasons.def, never a second list. */
+static const char *const cyc_class_names[] = {
+#define VX_CYC_CLASS(n, d) #n,
+#include "cycles.def"
+    NULL,
+};
+static const char *const cyc_cost_names[] = {
+#define VX_CYC_COST(n, d) #n,
+#include "cycles.def"
+    NULL,
+};
+static const struct { unsigned num; const char *name; } exit_names[] = {
+#define VX_EXIT(n, id, text) {n, #id},
+#include "exit_reasons.def"
+#undef VX_EXIT
+};
+#define NEXIT_NAMES (sizeof exit_names / sizeof exit_names[0])
+#define VX_CYC_MAX_COST 1000000
+
+/* One cost: an integer number of cycles from 0 to VX_CYC_MAX_COST. */
+static int cycle_count(ctx *c, const json_t *v, const char *what, uint32_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > VX_CYC_MAX_COST)
+        return fail(c, "%s must be an integer number of cycles from 0 to %d", what,
+                    VX_CYC_MAX_COST);
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+/* An object holding exactly the keys of names[], each a cycle count. */
+static int cycle_table(ctx *c, const json_t *cyc, const char *key,
+                       const char *const *names, uint32_t *out)
+{
+    char what[64], fw[96];
+    snprintf(what, sizeof what, "cycles.%s", key);
+    const json_t *o = json_object_get(cyc, key);
+    if (!o) return fail(c, "cycles has no \"%s\"", key);
+    if (!json_is_object(o)) return fail(c, "%s must be an object", what);
+    if (check_keys(c, o, what, names) < 0) return -1;
+    for (int i = 0; names[i]; i++) {
+        const json_t *v = json_object_get(o, names[i]);
+        if (!v) return fail(c, "%s has no \"%s\" (every key of vmcs/cycles.def is required)",
+                            what, names[i]);
+        snprintf(fw, sizeof fw, "%s.%s", what, names[i]);
+        if (cycle_count(c, v, fw, &out[i]) < 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_cycles(ctx *c, const json_t *o, vx_profile *p)
+{
+    static const char *const keys[] = {"tsc_per_cycle", "classes", "costs",
+                                       "vm_exit_by_reason", NULL};
+    vx_cycles *cy = &p->cycles;
+    for (int i = 0; i < VX_CYC_MAX_EXIT_REASON; i++) cy->exit_by_reason[i] = -1;
+    if (!json_is_object(o)) return fail(c, "\"cycles\" must be an object");
+    if (check_keys(c, o, "cycles", keys) < 0) return -1;
+    /* TSC ticks per core cycle, as a fraction NUM/DEN. */
+    const json_t *t = json_object_get(o, "tsc_per_cycle");
+    if (!t) return fail(c, "cycles has no \"tsc_per_cycle\"");
+    const json_t *tn = json_array_get(t, 0), *td = json_array_get(t, 1);
+    if (!json_is_array(t) || json_array_size(t) != 2 || !json_is_integer(tn) ||
+        !json_is_integer(td) || json_integer_value(tn) < 1 ||
+        json_integer_value(tn) > VX_CYC_MAX_COST || json_integer_value(td) < 1 ||
+        json_integer_value(td) > VX_CYC_MAX_COST)
+        return fail(c, "cycles.tsc_per_cycle must be [NUM, DEN], two integers from 1 to %d "
+                       "(TSC ticks per core cycle: NUM/DEN)", VX_CYC_MAX_COST);
+    cy->tsc_num = (uint32_t)json_integer_value(tn);
+    cy->tsc_den = (uint32_t)json_integer_value(td);
+    if (cycle_table(c, o, "classes", cyc_class_names, cy->cls) < 0 ||
+        cycle_table(c, o, "costs", cyc_cost_names, cy->cost) < 0)
+        return -1;
+    /* Optional: VM-exit costs of some basic exit reasons (the others cost
+     * costs.vm_exit). */
+    const json_t *r = json_object_get(o, "vm_exit_by_reason");
+    if (!r) return 0;
+    if (!json_is_object(r)) return fail(c, "cycles.vm_exit_by_reason must be an object");
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)r, key, val) {
+        size_t i = 0;
+        while (i < NEXIT_NAMES && strcmp(key, exit_names[i].name)) i++;
+        if (i == NEXIT_NAMES)
+            return fail(c, "cycles.vm_exit_by_reason: \"%s\" is not an exit-reason name "
+                           "(vmcs/exit_reasons.def, e.g. CPUID, EPT_VIOLATION)", key);
+        if (exit_names[i].num >= VX_CYC_MAX_EXIT_REASON)
+            return fail(c, "cycles.vm_exit_by_reason: %s (exit reason %u) cannot have a cost "
+                           "of its own (reasons 0-%d can)", key, exit_names[i].num,
+                        VX_CYC_MAX_EXIT_REASON - 1);
+        char fw[96];
+        uint32_t v;
+        snprintf(fw, sizeof fw, "cycles.vm_exit_by_reason.%s", key);
+        if (cycle_count(c, val, fw, &v) < 0) return -1;
+        cy->exit_by_reason[exit_names[i].num] = (int32_t)v;
+    }
+    return 0;
+}
+
 static int has_msr(const vx_profile *p, uint32_t msr)
 {
     return (p->vmx_msr_present >> (msr - VX_VMX_MSR_FIRST)) & 1;
@@ -312,7 +414,7 @@ int vx_profile_load(const char *name_or_path, const char *dir, vx_profile *out,
     if (!root) return fail(&c, "line %d, column %d: %s", je.line, je.column, je.text);
     int r = -1;
     static const char *const keys[] = {"name", "description", "maxphyaddr", "vmx_msrs",
-                                       "cpuid", "msrs", NULL};
+                                       "cpuid", "msrs", "cycles", NULL};
     if (!json_is_object(root)) { fail(&c, "a profile must be a JSON object"); goto out; }
     if (check_keys(&c, root, "the profile", keys) < 0) goto out;
     json_t *jn = json_object_get(root, "name"), *jd = json_object_get(root, "description");
@@ -342,6 +444,12 @@ int vx_profile_load(const char *name_or_path, const char *dir, vx_profile *out,
     if (parse_vmx_msrs(&c, jv, out) < 0 || parse_cpuid(&c, jc, out) < 0) goto out;
     json_t *jm = json_object_get(root, "msrs");
     if (jm && parse_msrs(&c, jm, out) < 0) goto out;
+    json_t *jy = json_object_get(root, "cycles");
+    if (!jy) {
+        fail(&c, "\"cycles\" is required (the cycle model's costs, docs/cycle-model.md)");
+        goto out;
+    }
+    if (parse_cycles(&c, jy, out) < 0) goto out;
     /* The physical-address width: CPUID.80000008H:EAX[7:0] (SDM Vol. 2A
      * CPUID); "maxphyaddr", if given, must agree. */
     uint32_t r8[4];
