@@ -1,8 +1,9 @@
 /*
  * test_trace.c - the trace writer, reader, semantic diff and the schema
  * validator (traces/, tests/jsonschema.c): round trips, every reader
- * error, the diff's statuses and report, and that the validator rejects
- * each kind of violation the schema describes.
+ * error, the diff's statuses and report, the cycle summary of `vmxsim
+ * stats`, and that the validator rejects each kind of violation the
+ * schema describes.
  */
 #include <check.h>
 #include <stdio.h>
@@ -199,6 +200,134 @@ START_TEST(schema_accepts_and_rejects)
 }
 END_TEST
 
+/* ---- vmxsim stats: the cycle summary ------------------------------------ */
+
+static void stats_of(const char *text, char *report, size_t len)
+{
+    char err[256] = "";
+    char *p = temp_with(text);
+    FILE *f = tmpfile();
+    ck_assert_int_eq(vx_trace_stats(p, f, err, sizeof err), 0);
+    rewind(f);
+    size_t n = fread(report, 1, len - 1, f);
+    report[n] = 0;
+    fclose(f);
+    unlink(p);
+}
+
+/* Everything after the first line (the file name differs each run). */
+static const char *body(const char *report)
+{
+    const char *nl = strchr(report, '\n');
+    return nl ? nl + 1 : report;
+}
+
+#define EV(kind, seq, cyc, mode, rest) \
+    "{\"event\":\"" kind "\",\"seq\":" #seq ",\"icount\":" #seq ",\"cycle\":" #cyc \
+    ",\"mode\":\"" mode "\",\"rip\":\"0x1000\",\"insn\":\"nop\"" rest "}\n"
+
+/* A run by hand: 100000 cycles, 2 VM entries, 3 exits (2 CPUID, 1 EPT
+ * violation), 4 walks. */
+static const char cycle_trace[] =
+    EV("start", 0, 0, "off", ",\"cpu\":\"icelake-server\"")
+    EV("vmx", 1, 900, "root", ",\"name\":\"vmlaunch\",\"outcome\":\"VM entry\"")
+    EV("vm_entry", 2, 1300, "nonroot", "")
+    EV("vm_exit", 3, 5000, "root", ",\"exit_reason\":10,\"name\":\"CPUID\"")
+    EV("vm_entry", 4, 6000, "nonroot", "")
+    EV("vm_exit", 5, 9000, "root", ",\"exit_reason\":10,\"name\":\"CPUID\"")
+    EV("vm_exit", 6, 20000, "root", ",\"exit_reason\":48,\"name\":\"EPT_VIOLATION\"")
+    EV("end", 7, 100000, "off", ",\"reason\":\"debug_exit\",\"exit_status\":1,\"insns\":7,"
+       "\"message\":\"done\",\"cycles\":{\"total\":100000,\"root\":30000,\"nonroot\":60000,"
+       "\"off\":10000,\"transitions\":{\"vm_entry\":800,\"vm_exit\":2100,\"by_exit_reason\":"
+       "{\"CPUID\":1000,\"EPT_VIOLATION\":1100}},\"walks\":{\"walks\":4,\"guest_refs\":16,"
+       "\"ept_refs\":80,\"cycles\":768,\"tlb_hits\":12}}");
+
+START_TEST(stats_cycle_summary)
+{
+    char rep[4096];
+    stats_of(cycle_trace, rep, sizeof rep);
+    ck_assert_str_eq(body(rep),
+        "  events: start 1, vmx 1, vm_entry 2, vm_exit 3, end 1\n"
+        "  VMX instructions: vmlaunch VM entry 1\n"
+        "  VM exits: 10 CPUID 2, 48 EPT_VIOLATION 1\n"
+        "  cycles: 100000 in all: root 30000 (30.0%), non-root 60000 (60.0%), outside VMX 10000 (10.0%)\n"
+        "  in VM transitions: 2900 cycles (2.9%): 2 VM entries 800, 3 VM exits 2100\n"
+        "    by exit reason: EPT_VIOLATION 1 exit 1100 cycles, CPUID 2 exits 1000 cycles (500 each)\n"
+        "  in page walks: 768 cycles (0.8%): 4 walks, 16 guest paging-structure and 80 EPT "
+        "references; TLB hits 12, hit rate 75.0%\n"
+        "  end: done after 7 instructions, exit status 1\n");
+}
+END_TEST
+
+/* Traces without the summary: older ones, cut short ones, and a summary
+ * of the wrong shape; and a reason with exits but no cycles of its own. */
+START_TEST(stats_without_summary)
+{
+    char rep[4096];
+    stats_of("{\"event\":\"start\",\"seq\":0,\"cpu\":\"minimal\"}\n"
+             "{\"event\":\"end\",\"seq\":1,\"message\":\"done\",\"insns\":1,\"exit_status\":1}\n",
+             rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "\n  cycles: none in this trace (it predates the cycle model)\n"
+                              "  end: done after 1 instructions"), "%s", rep);
+    stats_of(EV("start", 0, 0, "off", "") EV("cpuid", 1, 420, "off", ""), rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "\n  cycles: no cycle summary (no end event); the last event is at "
+                              "cycle 420\n  end: no end event (the run was cut short)\n"), "%s", rep);
+    stats_of(EV("start", 0, 0, "off", "") EV("end", 1, 77, "off", ""), rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "\n  cycles: no cycle summary (the end event has none); the last "
+                              "event is at cycle 77\n"), "%s", rep);
+    stats_of(EV("end", 0, 10, "off", ",\"cycles\":{\"total\":10}"), rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "\n  cycles: the end event's cycle summary is not of the documented "
+                              "shape (docs/traces.md)\n"), "%s", rep);
+    stats_of(EV("vm_exit", 0, 5, "root", ",\"exit_reason\":12,\"name\":\"HLT\"")
+             EV("end", 1, 10, "off", ",\"cycles\":{\"total\":0,\"root\":0,\"nonroot\":0,\"off\":0,"
+                "\"transitions\":{\"vm_entry\":0,\"vm_exit\":0,\"by_exit_reason\":{}},\"walks\":"
+                "{\"walks\":0,\"guest_refs\":0,\"ept_refs\":0,\"cycles\":0,\"tlb_hits\":0}}"),
+             rep, sizeof rep);
+    ck_assert_msg(strstr(rep, "\n  cycles: 0 in all: root 0 (0.0%), non-root 0 (0.0%), outside VMX 0 (0.0%)\n"
+                              "  in VM transitions: 0 cycles (0.0%): 0 VM entries 0, 1 VM exit 0\n"
+                              "    by exit reason: HLT 1 exit\n"
+                              "  in page walks: 0 cycles (0.0%): 0 walks, 0 guest paging-structure and 0 EPT "
+                              "references; TLB hits 0\n"), "%s", rep);
+}
+END_TEST
+
+/* The schema takes "cycle" on any event (optional until the engine
+ * emits it) and the end event's summary, and checks both. */
+START_TEST(schema_cycles)
+{
+    char err[512];
+    const char *cpuid = "{\"event\":\"cpuid\"," COMMON ",\"cycle\":1234,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+                        "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}";
+    ck_assert_msg(valid(cpuid, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON ",\"cycle\":-1,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+                           "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}", err, sizeof err), -1);
+    ck_assert_str_eq(err, "/cycle: below the minimum");
+    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON ",\"cycle\":\"0x4d2\",\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+                           "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}", err, sizeof err), -1);
+#define END "{\"event\":\"end\"," COMMON ",\"cycle\":100000,\"reason\":\"debug_exit\",\"exit_status\":1," \
+            "\"insns\":7,\"events\":8,\"message\":\"done\",\"outside_reads\":0,\"outside_writes\":0"
+#define SUMMARY(tr, w) ",\"cycles\":{\"total\":100000,\"root\":30000,\"nonroot\":60000,\"off\":10000," \
+            "\"transitions\":{" tr "},\"walks\":{" w "}}}"
+#define TR "\"vm_entry\":800,\"vm_exit\":2100,\"by_exit_reason\":{\"CPUID\":1000,\"EPT_VIOLATION\":1100}"
+#define W "\"walks\":4,\"guest_refs\":16,\"ept_refs\":80,\"cycles\":768,\"tlb_hits\":12"
+    ck_assert_msg(valid(END SUMMARY(TR, W), err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(valid(END "}", err, sizeof err) == 0, "%s", err);   /* optional for now */
+    ck_assert_int_eq(valid(END SUMMARY("\"vm_entry\":800,\"vm_exit\":2100", W), err, sizeof err), -1);
+    ck_assert_str_eq(err, "/cycles/transitions: missing required field \"by_exit_reason\"");
+    ck_assert_int_eq(valid(END SUMMARY("\"vm_entry\":800,\"vm_exit\":2100,\"by_exit_reason\":{\"CPUID\":-5}", W),
+                           err, sizeof err), -1);
+    ck_assert_str_eq(err, "/cycles/transitions/by_exit_reason/CPUID: below the minimum");
+    ck_assert_int_eq(valid(END SUMMARY(TR, W ",\"misses\":3"), err, sizeof err), -1);
+    ck_assert_str_eq(err, "/cycles/walks/misses: field not allowed here");
+    ck_assert_int_eq(valid(END ",\"cycles\":{\"total\":1}}", err, sizeof err), -1);
+    ck_assert_str_eq(err, "/cycles: missing required field \"root\"");
+#undef END
+#undef SUMMARY
+#undef TR
+#undef W
+}
+END_TEST
+
 int main(void)
 {
     const char *sp = getenv("VX_TRACE_SCHEMA");
@@ -219,6 +348,9 @@ int main(void)
     tcase_add_test(t, reader_errors);
     tcase_add_test(t, diff_statuses);
     tcase_add_test(t, schema_accepts_and_rejects);
+    tcase_add_test(t, stats_cycle_summary);
+    tcase_add_test(t, stats_without_summary);
+    tcase_add_test(t, schema_cycles);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
