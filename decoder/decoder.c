@@ -13,6 +13,8 @@
 struct vx_decoder {
     csh cs[3];        /* 16-, 32-, 64-bit handles */
     cs_insn *scratch[3];
+    csh csd[3];       /* the same with detail (classes, operands) */
+    cs_insn *dscratch[3];
 };
 
 static const char *const op_names[VX_OP_COUNT] = {
@@ -72,6 +74,12 @@ vx_decoder *vx_decoder_new(void)
             return NULL;
         }
         d->scratch[i] = cs_malloc(d->cs[i]);
+        if (cs_open(CS_ARCH_X86, modes[i], &d->csd[i]) != CS_ERR_OK ||
+            cs_option(d->csd[i], CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+            vx_decoder_free(d);
+            return NULL;
+        }
+        d->dscratch[i] = cs_malloc(d->csd[i]);
     }
     return d;
 }
@@ -82,6 +90,8 @@ void vx_decoder_free(vx_decoder *d)
     for (int i = 0; i < 3; i++) {
         if (d->scratch[i]) cs_free(d->scratch[i], 1);
         if (d->cs[i]) cs_close(&d->cs[i]);
+        if (d->dscratch[i]) cs_free(d->dscratch[i], 1);
+        if (d->csd[i]) cs_close(&d->csd[i]);
     }
     free(d);
 }
@@ -198,10 +208,13 @@ int vx_decode(vx_decoder *d, int mode, const uint8_t *code, size_t len,
     return 0;
 }
 
-int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
-                    uint64_t addr, uint16_t *offs, uint8_t *ops, int max)
+int vx_decode_block_costs(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                          uint64_t addr, uint16_t *offs, uint8_t *ops, uint8_t *cls,
+                          uint8_t *mem, int max)
 {
     int mi = mode_index(mode);
+    csh h = cls ? d->csd[mi] : d->cs[mi];
+    cs_insn *ci = cls ? d->dscratch[mi] : d->scratch[mi];
     int count = 0;
     size_t off = 0;
     while (off < len && count < max) {
@@ -209,17 +222,41 @@ int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
         size_t n = len - off;
         uint64_t a = addr + off;
         offs[count] = (uint16_t)off;
-        if (cs_disasm_iter(d->cs[mi], &p, &n, &a, d->scratch[mi])) {
-            cs_insn *ci = d->scratch[mi];
+        if (cs_disasm_iter(h, &p, &n, &a, ci)) {
             ops[count] = (uint8_t)classify(ci->id, code + off, ci->size, mode);
+            if (cls) vx_iclass_of(ci, &cls[count], &mem[count]);
             off += ci->size;
         } else {
             ops[count] = VX_OP_NONE;
+            if (cls) {
+                cls[count] = VX_IC_other;
+                mem[count] = 0;
+            }
             off += 1;
         }
         count++;
     }
     return count;
+}
+
+int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                    uint64_t addr, uint16_t *offs, uint8_t *ops, int max)
+{
+    return vx_decode_block_costs(d, mode, code, len, addr, offs, ops, NULL, NULL, max);
+}
+
+size_t vx_mem_operand_size(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                           uint64_t addr)
+{
+    int mi = mode_index(mode);
+    const uint8_t *p = code;
+    size_t n = len > 15 ? 15 : len;
+    if (!cs_disasm_iter(d->csd[mi], &p, &n, &addr, d->dscratch[mi]) || !d->dscratch[mi]->detail)
+        return 0;
+    const cs_x86 *x = &d->dscratch[mi]->detail->x86;
+    for (unsigned i = 0; i < x->op_count; i++)
+        if (x->operands[i].type == X86_OP_MEM) return x->operands[i].size;
+    return 0;
 }
 
 void vx_disasm(vx_decoder *d, int mode, const uint8_t *code, size_t len,

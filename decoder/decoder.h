@@ -93,6 +93,13 @@ int vx_decode(vx_decoder *d, int mode, const uint8_t *code, size_t len,
 int vx_decode_block(vx_decoder *d, int mode, const uint8_t *code, size_t len,
                     uint64_t addr, uint16_t *offs, uint8_t *ops, int max);
 
+/* The same, and for each instruction also its cycle-model class cls[i]
+ * (VX_IC_* of vmcs/profile.h) and its memory operands mem[i]. */
+enum { VX_MEM_READ = 1, VX_MEM_WRITE = 2 };
+int vx_decode_block_costs(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                          uint64_t addr, uint16_t *offs, uint8_t *ops, uint8_t *cls,
+                          uint8_t *mem, int max);
+
 /* Is this instruction MOV to SS or POP SS (which block events for one
  * instruction, SDM Vol. 3C 24.4.2)? */
 int vx_is_mov_ss(const uint8_t *p, size_t len, int mode);
@@ -100,6 +107,11 @@ int vx_is_mov_ss(const uint8_t *p, size_t len, int mode);
 /* Is this STI or IRET (which open the interrupt and NMI windows)? */
 enum { VX_WIN_OTHER = 0, VX_WIN_STI, VX_WIN_IRET };
 int vx_window_insn(const uint8_t *p, size_t len, int mode);
+
+/* The size in bytes of the first memory operand of the instruction in
+ * code[0..len) (0 if it has none or does not decode). */
+size_t vx_mem_operand_size(vx_decoder *d, int mode, const uint8_t *code, size_t len,
+                           uint64_t addr);
 
 /* Disassemble one instruction into text (capstone syntax); "(bad)" if the
  * bytes do not decode. */

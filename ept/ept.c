@@ -128,6 +128,7 @@ vx_xl_status vx_ept_translate(const vx_ept *ept, const vx_hostmem *mem,
         int ok = (!(need & VX_EPTE_R) || out->r) && (!(need & VX_EPTE_W) || (out->w && out->dirty)) &&
                  (!(need & VX_EPTE_X) || (xbit == VX_EPTE_XU ? out->xu : out->x));
         if (ok) {
+            out->nrefs = 0;
             out->hpa = (out->hpa & ~((1ull << out->shift) - 1)) | (gpa & ((1ull << out->shift) - 1));
             if (log && log->n < VX_WALK_MAX_REFS) {
                 vx_walk_ref *c = &log->ref[log->n++];
@@ -147,10 +148,12 @@ vx_xl_status vx_ept_translate(const vx_ept *ept, const vx_hostmem *mem,
     int n = 0, level;
     out->status = VX_XL_OK;
     out->qual = 0;
+    out->nrefs = 0;
     for (level = levels; level >= 1; level--) {
         unsigned shift = 12 + 9 * (unsigned)(level - 1);
         uint64_t ea = table + ((gpa >> shift) & 0x1FF) * 8;
         uint64_t e = vx_hm_read64(mem, ea);
+        out->nrefs++;
         if (!present(e, mbec)) {
             log_ref(log, level, target, gpa, ea, e, 0);
             /* Not present: the rights bits report the AND including this

@@ -24,6 +24,7 @@ typedef struct vx_ept_xl {
     uint8_t memtype, ipat;
     uint8_t dirty;         /* the leaf's dirty flag is set (or A/D flags are off) */
     uint32_t qual;         /* violation: bits 6:0 of the exit qualification */
+    uint8_t nrefs;         /* EPT entries read (0: a cached mapping was used) */
 } vx_ept_xl;
 
 /* A cache of guest-physical mappings (29.4.1), consulted before walking

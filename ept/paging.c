@@ -105,6 +105,7 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
         vx_ept_xl x;
         vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, gpa, need, 0,
                                            (w->acc & VX_ACC_PEEK) != 0, env->log, level, &x);
+        w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, gpa, x.qual);
             return -1;
@@ -112,6 +113,7 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
         *hpa = x.hpa;
     }
     *e = w->wide ? vx_hm_read64(env->mem, *hpa) : vx_hm_read32(env->mem, *hpa);
+    w->out->nref_guest++;
     return 0;
 }
 
@@ -127,6 +129,7 @@ static int set_flag(walk *w, int i, uint64_t flag)
         vx_ept_xl x;
         vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, w->gpa[i], VX_EPTE_W,
                                            0, 0, env->log, w->level[i], &x);
+        w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, w->gpa[i], x.qual);
             return -1;
@@ -307,6 +310,7 @@ static vx_xl_status final_ept(const vx_xlate_env *env, vx_xlate *out, unsigned a
     vx_ept_xl x;
     vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, out->gpa, need, us,
                                        (acc & VX_ACC_PEEK) != 0, env->log, 0, &x);
+    out->nref_ept += x.nrefs;
     if (st != VX_XL_OK) {
         out->status = st;
         if (st == VX_XL_EPT_VIOLATION) {

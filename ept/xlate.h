@@ -117,6 +117,8 @@ typedef struct vx_xlate {
     uint8_t e_r, e_w, e_x, e_xu;                 /* EPT (all 1 without EPT) */
     uint8_t e_memtype, e_ipat;
     uint8_t dirty;         /* every dirty flag a write needs is set already */
+    /* memory references the walk made (for the cycle model) */
+    uint8_t nref_guest, nref_ept;
 } vx_xlate;
 
 /* Everything a translation reads: the guest's paging registers, EPT

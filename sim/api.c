@@ -66,6 +66,7 @@ static void emit_end(vmxsim *m)
     json_object_set_new(ev, "message", json_string(m->end_msg));
     json_object_set_new(ev, "outside_reads", json_integer((json_int_t)m->outside_reads));
     json_object_set_new(ev, "outside_writes", json_integer((json_int_t)m->outside_writes));
+    json_object_set_new(ev, "cycles", vx_cyc_summary(m));
     vx_ev_emit(m, VMXSIM_EV_END, ev);
     /* A trace that could not be written whole makes the run an error,
      * whatever the program did: the trace would lie by omission. */

@@ -36,6 +36,7 @@ json_t *vx_ev_new(vmxsim *m, const char *name)
     json_object_set_new(ev, "seq", json_integer((json_int_t)m->seq++));
     json_object_set_new(ev, "icount",
                         json_integer((json_int_t)(m->insn ? m->insn_icount : m->icount)));
+    json_object_set_new(ev, "cycle", json_integer((json_int_t)vx_cyc_now(m)));
     json_object_set_new(ev, "mode", json_string(mode_name(m)));
     uint64_t rip = m->insn ? m->insn->addr : vx_reg(m, UC_X86_REG_RIP);
     json_object_set_new(ev, "rip", vx_json_hex(rip));

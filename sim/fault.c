@@ -370,8 +370,10 @@ int vx_deliver_pending(vmxsim *m)
         nested n = {-1, 0};
         int pe = vx_reg(m, UC_X86_REG_CR0) & 1;
         if ((pe ? deliver_gate(m, vector, has_err, err, rip, soft, &n)
-                : deliver_real(m, vector, rip, &n)) == 0)
+                : deliver_real(m, vector, rip, &n)) == 0) {
+            vx_cyc_add(m, m->prof.cycles.cost[VX_CC_event_delivery]);
             break;
+        }
         if (m->end != VMXSIM_END_NONE) break; /* not modelled */
         if (vector == VX_DF) {
             vx_triple_fault(m, "fault while delivering a double fault");

@@ -141,28 +141,9 @@ static int load_pdptes(vmxsim *m, int cr, uint64_t old, uint64_t v, uint64_t pdp
     if (cr == 0 && !((old ^ v) & (CR0_CD | CR0_NW | CR0_PG))) return 0;
     if (cr == 4 && !((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP))) return 0;
     if (cr != 0 && cr != 3 && cr != 4) return 0;
-    uint64_t base = cr3 & 0xFFFFFFE0u;
-    for (int i = 0; i < 4; i++) {
-        uint64_t pa = base + 8u * (unsigned)i;
-        if (m->vmx_nonroot && m->xl_ept.enabled) {
-            vx_guest_paging pg;
-            vx_xl_paging(m, &pg);
-            vx_hostmem mem = {m->ram, m->mem_size};
-            vx_xlate_env env = {&pg, &m->xl_ept, &mem, NULL, NULL};
-            vx_xlate x;
-            if (vx_xlate_gpa(&env, pa, 0, &x) != VX_XL_OK) {
-                vx_raise_xlate(m, &x, 0);
-                return -1;
-            }
-            pa = x.hpa;
-        }
-        pdpte[i] = vx_phys_read64(m, pa);
-        uint64_t rsvd = 0x1E6ull | ~((1ull << m->prof.maxphyaddr) - 1);
-        if ((pdpte[i] & 1) && (pdpte[i] & rsvd)) {
-            vx_raise_gp0(m);
-            return -1;
-        }
-    }
+    int r = vx_load_pdptes(m, cr3, pdpte);
+    if (r == -1) vx_raise_gp0(m);
+    if (r < 0) return -1;
     *load = 1;
     return 0;
 }
@@ -261,13 +242,6 @@ static vx_action cpuid(vmxsim *m)
         vx_ev_emit(m, VMXSIM_EV_CPUID, ev);
     }
     return VX_NEXT;
-}
-
-/* The model's time: until the cycle model (issue 5) every retired
- * instruction is one TSC tick, counted from tsc_base. */
-uint64_t vx_tsc(vmxsim *m)
-{
-    return m->tsc_base + (m->insn ? m->insn_icount : m->icount);
 }
 
 static vx_action rdtsc(vmxsim *m, int p)

@@ -120,7 +120,7 @@ int vx_code_mode(vmxsim *m)
 
 /* ---- physical memory ---- */
 
-static void outside_access(vmxsim *m, uint64_t pa, size_t len, int write)
+void vx_outside_access(vmxsim *m, uint64_t pa, size_t len, int write)
 {
     if (write) m->outside_writes++;
     else m->outside_reads++;
@@ -133,6 +133,15 @@ static void outside_access(vmxsim *m, uint64_t pa, size_t len, int write)
     }
 }
 
+size_t vx_access_size(vmxsim *m)
+{
+    int mode = vx_code_mode(m);
+    uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
+    uint8_t code[15];
+    size_t n = vx_mmu_peek(m, mode == 64 ? rip : rip + vx_cs_base(m), code, sizeof code);
+    return n ? vx_mem_operand_size(m->dec, mode, code, n, rip) : 0;
+}
+
 void vx_phys_read(vmxsim *m, uint64_t pa, void *buf, size_t len)
 {
     uint8_t *out = buf;
@@ -142,7 +151,7 @@ void vx_phys_read(vmxsim *m, uint64_t pa, void *buf, size_t len)
     }
     for (size_t i = 0; i < len; i++)
         out[i] = (pa + i < m->mem_size) ? m->ram[pa + i] : 0xFF;
-    outside_access(m, pa, len, 0);
+    vx_outside_access(m, pa, len, 0);
 }
 
 void vx_phys_write(vmxsim *m, uint64_t pa, const void *buf, size_t len)
@@ -155,7 +164,7 @@ void vx_phys_write(vmxsim *m, uint64_t pa, const void *buf, size_t len)
     }
     for (size_t i = 0; i < len; i++)
         if (pa + i < m->mem_size) m->ram[pa + i] = in[i];
-    outside_access(m, pa, len, 1);
+    vx_outside_access(m, pa, len, 1);
 }
 
 uint64_t vx_phys_read64(vmxsim *m, uint64_t pa)

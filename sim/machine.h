@@ -91,6 +91,8 @@ typedef struct vx_block {
     uint8_t armed;         /* sites hooked and stale translations dropped */
     uint8_t ends_mov_ss;   /* last instruction is MOV SS / POP SS */
     uint64_t mov_ss_end;   /* addr + size if it ends with MOV SS, else 0 */
+    uint32_t cyc;          /* cycles of the whole block (cycles.c) */
+    uint32_t *cyc_off;     /* ninsns + 1: cycles of the instructions before each */
     uint8_t prot;          /* its host pages are code pages (mmu.c): any write
                             * to them drops it, so it needs no checking */
     uint64_t hpage[2];     /* host pages of its first and last byte (>> 12) */
@@ -154,6 +156,10 @@ typedef struct vx_mmu {
     uint8_t *watch;
     uint16_t *watch2m;
     int table_step;        /* --tlb off: a write to a paging structure is being stepped */
+    uint8_t *scratch;      /* the page standing for memory outside RAM */
+    uint64_t outside_page; /* linear page mapped to it for one instruction */
+    int outside_step;      /* that instruction is being stepped */
+    uint64_t step_icount;  /* icount when a step of table_step/outside_step began */
     uint8_t *unprot;       /* times each code page was written: beyond a few,
                             * it is left unprotected (code next to data) */
     uint64_t *wlin;
@@ -201,7 +207,7 @@ struct vmxsim {
     int window_wait;         /* an NMI or interrupt window is awaited: step the guest */
     int ple_active;          /* PAUSE-loop exiting: a loop is being timed */
     int timer_armed;         /* VMX-preemption timer counting */
-    uint64_t timer_deadline; /* icount at which it reaches 0 */
+    uint64_t timer_deadline; /* cycle at which it reaches 0 */
     uint64_t timer_deadline_tsc;
     unsigned timer_shift;    /* IA32_VMX_MISC[4:0] */
     uint64_t ple_first, ple_last;
@@ -232,8 +238,20 @@ struct vmxsim {
     uint64_t tsc_aux;
     uint64_t profile_msr_val[VX_PROFILE_MAX_MSRS];
 
-    /* time: the model's deterministic counter */
-    uint64_t tsc_base;     /* TSC = tsc_base + instructions retired (until issue 5) */
+    /* time: the cycle model (cycles.c) */
+    uint64_t tsc_base;     /* TSC = tsc_base + cycles * ticks per cycle */
+    uint64_t cycles;       /* core cycles spent, charged like icount (run.c) */
+    uint64_t blk_cyc_base; /* cycles before the current block */
+    uint64_t insn_cycles;  /* cycles before the instruction being executed */
+    uint64_t cyc_pending;  /* cycles the instruction being executed has charged */
+    uint64_t cyc_limit;    /* on_block's fast path below this cycle count */
+    uint64_t cyc_mode[3], cyc_mode_start; /* by mode: off, root, non-root */
+    int cyc_mode_cur;
+    uint64_t cyc_entries, cyc_exits;       /* in VM transitions */
+    uint64_t cyc_exit_by_reason[VX_CYC_MAX_EXIT_REASON];
+    uint64_t exit_count_by_reason[VX_CYC_MAX_EXIT_REASON];
+    uint64_t cyc_walks, cyc_walk_count, cyc_walk_refs_guest, cyc_walk_refs_ept, cyc_tlb_hits;
+    uint64_t cyc_walk_guest, cyc_walk_ept;
 
     /* run loop */
     uint64_t icount;       /* instructions retired, committed */
@@ -311,8 +329,10 @@ struct vmxsim {
     unsigned stop_mask;    /* vmxsim_run_until: stop after such an event */
     int stop_on_event;
     int event_hit;         /* an event in stop_mask was emitted */
-    uint64_t budget_until; /* address where the instruction budget runs out */
+    uint64_t budget_until; /* address where the engine is to stop (budget or timer) */
     int budget_exit_set;   /* budget_until is the engine's exit address */
+    int stop_for_timer;    /* ... and it is where the preemption timer expires */
+    int timer_due;         /* the preemption timer expired at this boundary */
     int count_hook_live;   /* Unicorn's counting hook is installed (run.c) */
     int uncounted_starts;  /* starts since the last counted one */
     char con_line[256];    /* console text not yet traced */
@@ -330,6 +350,7 @@ void vx_xl_enter_guest(vmxsim *m);   /* VM entry: the guest's EPT and VPID */
 void vx_xl_leave_guest(vmxsim *m);   /* VM exit */
 void vx_xl_set_eptp(vmxsim *m, uint64_t eptp); /* VMFUNC EPTP switching */
 vx_tlb_tag vx_xl_tag(vmxsim *m);
+int vx_load_pdptes(vmxsim *m, uint64_t cr3, uint64_t out[4]); /* PAE: 0, -1 reserved, -2 EPT */
 /* Translate through the TLB (a walk on a miss, traced and cached). */
 vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x);
 /* Walk without the TLB (log may be NULL); VX_ACC_PEEK changes nothing. */
@@ -358,6 +379,7 @@ void vx_mmu_flush_nonglobal_entries(vmxsim *m);
 int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x);
 int vx_mmu_window(vmxsim *m, uint64_t la); /* give la's chunk its window */
 const uint8_t *vx_mmu_host(vmxsim *m, uint64_t la);
+void vx_mmu_outside_done(vmxsim *m); /* after an access outside RAM (mmu.c) */
 /* The host-physical page the engine sees at linear la, or UINT64_MAX. */
 uint64_t vx_mmu_backing(vmxsim *m, uint64_t la);
 /* Decoded code lives in host page pa: make every write to it fault into
@@ -392,6 +414,10 @@ uint64_t vx_phys_read64(vmxsim *m, uint64_t pa);
 uint32_t vx_phys_read32(vmxsim *m, uint64_t pa);
 void vx_phys_write32(vmxsim *m, uint64_t pa, uint32_t v);
 void vx_phys_write64(vmxsim *m, uint64_t pa, uint64_t v);
+/* An access outside RAM: counted, and traced (outside_memory). */
+void vx_outside_access(vmxsim *m, uint64_t pa, size_t len, int write);
+/* The size of the memory operand of the instruction at RIP (0 if unknown). */
+size_t vx_access_size(vmxsim *m);
 /* Start states (docs/start-state.md). */
 int vx_start_state_long(vmxsim *m, uint64_t entry);
 int vx_start_state_multiboot(vmxsim *m, uint64_t entry, uint32_t mbi);
@@ -550,6 +576,18 @@ void vx_load_sysenter(vmxsim *m, uint64_t cs, uint64_t esp, uint64_t eip);
 /* insn.c helpers shared with nonroot.c. */
 int vx_io_allowed(vmxsim *m);
 int vx_io_size(const vx_insn *in);
+
+/* ---- cycles.c: the cycle model ---- */
+void vx_cyc_block(vmxsim *m, vx_block *b, const uint8_t *cls, const uint8_t *mem);
+uint64_t vx_cyc_now(const vmxsim *m);     /* cycles at this point of the run */
+void vx_cyc_add(vmxsim *m, uint64_t n);    /* charge n cycles now */
+uint64_t vx_cyc_op(const vmxsim *m, vx_op op); /* a model-owned instruction's cost */
+void vx_cyc_mode_sync(vmxsim *m);
+void vx_cyc_transition(vmxsim *m, int entry, unsigned reason);
+void vx_cyc_walk(vmxsim *m, const vx_xlate *x, int tlb_hit);
+void vx_tsc_set(vmxsim *m, uint64_t tsc);  /* WRMSR IA32_TSC */
+uint64_t vx_cyc_at_tsc(const vmxsim *m, uint64_t tsc); /* first cycle with TSC >= tsc */
+json_t *vx_cyc_summary(vmxsim *m);
 
 /* ---- msr.c ---- */
 vx_action vx_exec_msr(vmxsim *m, const vx_insn *in);

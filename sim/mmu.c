@@ -84,7 +84,9 @@ int vx_mmu_init(vmxsim *m)
 {
     vx_mmu *u = &m->mmu;
     u->memfd = memfd_create("vmxsim-ram", MFD_CLOEXEC);
-    if (u->memfd < 0 || ftruncate(u->memfd, (off_t)m->mem_size) < 0) {
+    /* RAM, then one page more: the scratch page that stands for memory
+     * outside RAM while an instruction accesses it (vx_mmu_fill). */
+    if (u->memfd < 0 || ftruncate(u->memfd, (off_t)m->mem_size + 4096) < 0) {
         vx_set_error(m, "cannot create guest memory: %s", strerror(errno));
         return -1;
     }
@@ -109,6 +111,7 @@ int vx_mmu_init(vmxsim *m)
     }
     u->used = 1; /* page 0 is the root */
     u->format = -1;
+    u->outside_page = UINT64_MAX;
     size_t pages = (size_t)(m->mem_size >> 12);
     u->watch = calloc(pages, 1);
     u->watch2m = calloc((pages >> 9) + 1, sizeof *u->watch2m);
@@ -134,6 +137,7 @@ void vx_mmu_fini(vmxsim *m)
     free(u->watch2m);
     free(u->wlin);
     free(u->unprot);
+    if (u->scratch) munmap(u->scratch, 4096);
     if (u->shadow) munmap(u->shadow, SHADOW_BYTES);
     if (m->ram) munmap(m->ram, m->mem_size);
     if (u->memfd > 0) close(u->memfd);
@@ -515,6 +519,7 @@ static void unwatch(vmxsim *m, uint64_t p, int now)
              * and everything it cached goes after it (run.c). */
             shadow_reset(m);
             u->table_step = 1;
+            u->step_icount = m->icount;
         } else {
             u->flush_all = 1;
         }
@@ -527,6 +532,54 @@ void vx_mmu_ram_written(vmxsim *m, uint64_t pa, size_t len)
     uint64_t end = pa + len > m->mem_size ? m->mem_size : pa + len;
     for (uint64_t p = pa >> 12; p <= (end - 1) >> 12; p++)
         if (m->mmu.watch[p]) unwatch(m, p, 0);
+}
+
+/* An instruction accesses memory outside RAM, which reads as all ones
+ * and drops writes, as on a PC (docs/platform.md): the access is
+ * counted (and traced), the page is the scratch page filled with ones,
+ * writable, for this one instruction, which the run loop steps alone;
+ * then the page goes again, so that the next access is counted too. */
+static int fill_outside(vmxsim *m, uint64_t la, unsigned access, const vx_xlate *x)
+{
+    vx_mmu *u = &m->mmu;
+    uint64_t page = la & ~0xFFFull;
+    vx_outside_access(m, x->hpa, vx_access_size(m), (access & VX_ACC_W) != 0);
+    if (!u->scratch) {
+        u->scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, u->memfd,
+                          (off_t)m->mem_size);
+        if (u->scratch == MAP_FAILED) {
+            u->scratch = NULL;
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "cannot map a scratch page");
+            return VX_MMU_ENDED;
+        }
+    }
+    if (u->outside_page != page) memset(u->scratch, 0xFF, 4096);
+    if (window_back(m, page, m->mem_size, 4096) < 0) return VX_MMU_ENDED;
+    uint64_t *slot = shadow_slot(m, page, 1, 1);
+    if (!slot) {
+        shadow_reset(m);
+        slot = shadow_slot(m, page, 1, 1);
+        if (!slot) return VX_MMU_ENDED;
+    }
+    int paging = (m->arch_cr0 & CR0_PG) != 0;
+    *slot = SH_P | SH_A | SH_D | SH_XD | ((access & VX_ACC_W) ? SH_RW : 0) |
+            ((!paging || x->g_us) ? SH_US : 0);
+    u->outside_page = page;
+    u->outside_step = 1;
+    u->step_icount = m->icount;
+    return VX_MMU_FILLED;
+}
+
+/* After the instruction that accessed memory outside RAM: its page goes,
+ * and the scratch page holds ones again. */
+void vx_mmu_outside_done(vmxsim *m)
+{
+    vx_mmu *u = &m->mmu;
+    if (!u->outside_step) return;
+    u->outside_step = 0;
+    vx_mmu_invalidate_page(m, u->outside_page);
+    if (u->scratch) memset(u->scratch, 0xFF, 4096);
+    u->outside_page = UINT64_MAX;
 }
 
 /* Fill the translation of la for access, after a fault of the engine.
@@ -549,10 +602,12 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
         }
     }
     if (pa >= m->mem_size) {
-        vx_not_modelled(m, "%s host-physical 0x%llx (linear 0x%llx) outside RAM by an instruction",
-                        (access & VX_ACC_I) ? "executing at" : "accessing",
-                        (unsigned long long)x->hpa, (unsigned long long)la);
-        return VX_MMU_ENDED;
+        if (access & VX_ACC_I) {
+            vx_not_modelled(m, "executing at host-physical 0x%llx (linear 0x%llx), outside RAM",
+                            (unsigned long long)x->hpa, (unsigned long long)la);
+            return VX_MMU_ENDED;
+        }
+        return fill_outside(m, la, access, x);
     }
     uint64_t e = shadow_perms(m, la, access, x);
     if (m->end != VMXSIM_END_NONE) return VX_MMU_ENDED;

@@ -92,7 +92,7 @@ int vx_wrmsr(vmxsim *m, uint32_t msr, uint64_t v)
         m->feature_control = v;
         return 0;
     case VX_MSR_TSC:
-        m->tsc_base = v - (m->insn ? m->insn_icount : m->icount);
+        vx_tsc_set(m, v);
         return 0;
     case VX_MSR_TSC_AUX:
         if (v >> 32) return -1;

@@ -960,10 +960,9 @@ void vx_nonroot_timer_expired(vmxsim *m)
  * the HLT state), the VMX-preemption timer (26.7.1: in every state but
  * wait-for-SIPI), the NMI window (27.7.6: wakes HLT and shutdown) and
  * the interrupt window (27.7.5: wakes HLT only), in that priority
- * (timer before the NMI window, 26.2).  Time does not pass in an
- * inactive state under the model's TSC (one tick per instruction), so a
- * timer that has not expired yet is taken to expire at once: the TSC
- * jumps forward to its deadline. */
+ * (timer before the NMI window, 26.2).  Nothing but the timer can end
+ * the wait, so the cycles until its deadline are spent in the state
+ * (cycles.c) and it expires then. */
 
 int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x)
 {
@@ -986,8 +985,9 @@ int vx_nonroot_wake(vmxsim *m, int after_hlt, uint64_t now, vx_exit *x)
              (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF))
         x->reason = VX_EXIT_INTERRUPT_WINDOW;
     else if (timer) {
-        m->tsc_base += m->timer_deadline - now;
-        m->timer_deadline = now;
+        /* Time passes in the inactive state until the timer expires:
+         * the cycles to its deadline are spent there. */
+        if (m->timer_deadline > now) vx_cyc_add(m, m->timer_deadline - now);
         x->reason = VX_EXIT_PREEMPTION_TIMER;
     } else {
         return 0;
@@ -1001,7 +1001,8 @@ vx_action vx_nonroot_hlt(vmxsim *m, const vx_insn *in)
      * wakes it (the exit saves HLT and the next RIP, 28.3.3, 28.3.4). */
     m->guest_activity = VX_ACTIVITY_HLT;
     vx_exit x;
-    if (!vx_nonroot_wake(m, 1, m->insn_icount + 1, &x)) {
+    vx_cyc_add(m, vx_cyc_op(m, VX_OP_HLT)); /* it retires (the exit costs come after) */
+    if (!vx_nonroot_wake(m, 1, vx_cyc_now(m), &x)) {
         vx_end_run(m, VMXSIM_END_HLT, VMXSIM_STATUS_OK,
                    "the guest executed HLT (RFLAGS.IF=%d) and nothing the model produces can wake it",
                    (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) ? 1 : 0);

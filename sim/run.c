@@ -122,6 +122,7 @@ static void block_free(vmxsim *m, vx_block *b)
     if (m->dm && m->dm[dm_index(b->addr)] == b) m->dm[dm_index(b->addr)] = NULL;
     if (m->cur_block == b) m->cur_block = NULL;
     free(b->offs);
+    free(b->cyc_off);
     free(b->bytes);
     free(b);
 }
@@ -165,12 +166,15 @@ static vx_block *block_decode(vmxsim *m, uint64_t addr, uint32_t size)
     if (!b->bytes) { free(b); return NULL; }
     read_code(m, addr, b->bytes, size);
     b->mode = (uint8_t)vx_code_mode(m);
-    int n = vx_decode_block(m->dec, b->mode, b->bytes, size, addr, offs, ops,
-                            MAX_BLOCK_INSNS);
+    uint8_t cls[MAX_BLOCK_INSNS], mem[MAX_BLOCK_INSNS];
+    int n = vx_decode_block_costs(m->dec, b->mode, b->bytes, size, addr, offs, ops, cls, mem,
+                                  MAX_BLOCK_INSNS);
     b->ninsns = (uint16_t)n;
     b->offs = malloc(sizeof(uint16_t) * (size_t)(n ? n : 1));
-    if (!b->offs) { block_free(m, b); return NULL; }
+    b->cyc_off = malloc(sizeof(uint32_t) * (size_t)(n + 1));
+    if (!b->offs || !b->cyc_off) { block_free(m, b); return NULL; }
     memcpy(b->offs, offs, sizeof(uint16_t) * (size_t)n);
+    vx_cyc_block(m, b, cls, mem);
     /* Instructions the model owns only in VMX non-root operation get
      * their sites in root operation too (on_site lets them run there), so
      * that decoded blocks and the engine's translations survive VM
@@ -242,6 +246,23 @@ static uint64_t icount_at(vmxsim *m, uint64_t addr)
     return i < 0 ? m->icount : m->blk_base + (uint64_t)i;
 }
 
+/* Cycles spent before the instruction at addr in the current block. */
+static uint64_t cycles_at(vmxsim *m, uint64_t addr)
+{
+    int i = block_index(m->cur_block, addr);
+    return i < 0 ? m->cycles : m->blk_cyc_base + m->cur_block->cyc_off[i];
+}
+
+/* The engine left the current block before the instruction at addr
+ * retired: take back what entering the block charged for it and the
+ * rest. */
+static void back_to(vmxsim *m, uint64_t addr)
+{
+    uint64_t c = cycles_at(m, addr);
+    m->icount = icount_at(m, addr);
+    m->cycles = c;
+}
+
 /* ---- hooks ---- */
 
 static void stop_engine(vmxsim *m)
@@ -268,6 +289,23 @@ static void update_fast_limit(vmxsim *m)
     uint64_t lim = m->max_insns ? m->max_insns : UINT64_MAX;
     if (m->wall_limit > 0 && m->wall_next < lim) lim = m->wall_next;
     m->fast_limit = lim;
+    /* The VMX-preemption timer: blocks that end before it expires. */
+    m->cyc_limit = (m->timer_armed && m->vmx_nonroot) ? m->timer_deadline : UINT64_MAX;
+    if (m->setup_run) m->fast_limit = 0;
+}
+
+/* Stop the engine before instruction k of block b (at addr): an exit
+ * address there, the block translated again to contain it (vx_run_loop
+ * sets it). */
+static void stop_before(vmxsim *m, uint64_t addr, const vx_block *b, int k, int timer)
+{
+    m->budget_until = addr + b->offs[k];
+    m->stop_for_timer = timer;
+    vx_flush_code(m, addr, addr + b->size);
+    m->resume_rip = rip_of(m, addr, b->mode);
+    m->restart = 1;
+    m->cur_block = NULL;
+    stop_engine(m);
 }
 
 /* Everything but the common case: a block not seen here before, or not
@@ -317,9 +355,28 @@ static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *pre
             return;
         }
     }
+    /* The VMX-preemption timer expires at the first instruction
+     * boundary where the cycle count has reached its deadline (25.5.1):
+     * the VM exit comes before that instruction. */
+    if (m->timer_armed && m->vmx_nonroot && m->cycles + b->cyc >= m->timer_deadline) {
+        int k = 0;
+        while (k < b->ninsns && m->cycles + b->cyc_off[k] < m->timer_deadline) k++;
+        if (k == 0) {
+            m->timer_due = 1;
+            m->resume_rip = rip_of(m, addr, b->mode);
+            m->restart = 1;
+            m->cur_block = NULL;
+            stop_engine(m);
+            return;
+        }
+        if (k < b->ninsns && !(m->budget_until && m->stop_for_timer)) {
+            stop_before(m, addr, b, k, 1);
+            return;
+        }
+    }
     if (m->max_insns && m->icount + b->ninsns > m->max_insns) {
         uint64_t k = m->max_insns - m->icount;
-        if (k == 0 || m->budget_until) {
+        if (k == 0 || (m->budget_until && !m->stop_for_timer)) {
             vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
                        "instruction budget of %llu used up",
                        (unsigned long long)m->max_insns);
@@ -330,16 +387,14 @@ static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *pre
          * the (k+1)-th instruction of this block (an exit of the engine,
          * see vx_run_loop), retranslating the block so that it has the
          * exit in it. */
-        m->budget_until = addr + b->offs[k];
-        vx_flush_code(m, addr, addr + size);
-        m->resume_rip = rip_of(m, addr, b->mode);
-        m->restart = 1;
-        stop_engine(m);
+        stop_before(m, addr, b, (int)k, 0);
         return;
     }
     m->cur_block = b;
     m->blk_base = m->icount;
     m->icount += b->ninsns;
+    m->blk_cyc_base = m->cycles;
+    m->cycles += b->cyc;
     if (m->wall_limit > 0 && m->icount >= m->wall_next) {
         m->wall_next = m->icount + WALL_CHECK_INSNS;
         update_fast_limit(m);
@@ -361,12 +416,14 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     vmxsim *m = user;
     vx_block *prev = m->cur_block, *b = m->dm[dm_index(addr)];
     if (b && b->addr == addr && b->size == size && b->prot &&
-        m->icount + b->ninsns <= m->fast_limit) {
+        m->icount + b->ninsns <= m->fast_limit && m->cycles + b->cyc < m->cyc_limit) {
         m->prev_mov_ss_end = prev ? prev->mov_ss_end
                            : (m->prev_mov_ss_end == addr ? addr : 0);
         m->cur_block = b;
         m->blk_base = m->icount;
         m->icount += b->ninsns;
+        m->blk_cyc_base = m->cycles;
+        m->cycles += b->cyc;
         return;
     }
     on_block_slow(m, addr, size, prev);
@@ -436,6 +493,12 @@ static void clear_rf_before_start(vmxsim *m, uint64_t rip)
 static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
 {
     m->insn = NULL;
+    /* Cycles: those before the instruction, what it charged while it ran
+     * (walks, time in a state), and, if it completed here, its own cost
+     * (cycles.c); a VM transition's cost comes with the transition. */
+    m->cycles = m->insn_cycles + m->cyc_pending;
+    m->cyc_pending = 0;
+    if (act == VX_STOP || act == VX_NEXT || act == VX_JUMP) m->cycles += vx_cyc_op(m, in->op);
     switch (act) {
     case VX_FAULT:
         m->icount = icnt;
@@ -489,10 +552,14 @@ static void on_site(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     uint64_t icnt = icount_at(m, addr);
     m->insn = in;
     m->insn_icount = icnt;
+    m->insn_cycles = cycles_at(m, addr);
+    m->cyc_pending = 0;
     m->insn_eip = rip_of(m, addr, in->mode);
     vx_action act = dispatch(m, in);
     if (act == VX_NATIVE) {
+        /* Run by the engine: the block's charge for it stands. */
         m->insn = NULL;
+        m->cyc_pending = 0;
         return;
     }
     finish(m, in, act, icnt);
@@ -556,9 +623,14 @@ static bool on_invalid(uc_engine *uc, void *user)
         vx_flush_code(m, rip, rip + in.len);
         m->insn = &in;
         m->insn_icount = icnt;
+        m->insn_cycles = cycles_at(m, rip);
+        m->cyc_pending = 0;
         m->insn_eip = rip;
         act = dispatch(m, &in);
         m->insn = NULL;
+        m->cycles = m->insn_cycles + m->cyc_pending;
+        m->cyc_pending = 0;
+        if (act == VX_STOP || act == VX_NEXT || act == VX_JUMP) m->cycles += vx_cyc_op(m, in.op);
     }
     if (act != VX_NATIVE) {
         if (act == VX_FAULT) {
@@ -573,7 +645,7 @@ static bool on_invalid(uc_engine *uc, void *user)
         stop_engine(m);
         return true;
     }
-    m->icount = icnt;
+    back_to(m, rip);
     m->insn = NULL;
     if (vx_decode(m->dec, mode, code, sizeof code, rip, &in) == 0 &&
         strncmp(in.text, "ud", 2) != 0 && !undefined_here(m, &in)) {
@@ -595,7 +667,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *user)
     vmxsim *m = user;
     if (m->setup_run) { uc_emu_stop(uc); return; }
     uint64_t rip = vx_reg(m, UC_X86_REG_RIP);
-    m->icount = icount_at(m, rip);
+    back_to(m, rip);
     vx_engine_exception(m, (int)intno);
     stop_engine(m);
 }
@@ -870,11 +942,8 @@ void vx_run_loop(vmxsim *m)
             mov_ss = vx_is_mov_ss(code, sizeof code, mode);
             if_before = (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
         }
-        /* The VMX-preemption timer: run at most to the instruction at
-         * which it expires (vmentry.c sets the deadline). */
-        uint64_t count = (mtf || m->mmu.table_step) ? 1 : 0;
-        int timed = m->timer_armed && m->vmx_nonroot;
-        if (timed && !mtf) count = m->timer_deadline > m->icount ? m->timer_deadline - m->icount : 1;
+        uint64_t count = (mtf || m->mmu.table_step || m->mmu.outside_step) ? 1 : 0;
+        update_fast_limit(m);
         vx_mmu_before_run(m);
         /* Unicorn counts instructions with a hook on every instruction,
          * and deleting that hook (a start without a count) flushes every
@@ -901,6 +970,8 @@ void vx_run_loop(vmxsim *m)
         clear_rf_before_start(m, rip);
         uc_err e = uc_emu_start(m->uc, rip, 0, 0, ucount);
         if (m->budget_exit_set) quiet_exit_invalidation(m);
+        int stopped_at_exit = m->budget_until && vx_reg(m, UC_X86_REG_RIP) == m->budget_until &&
+                              m->pend_vector < 0 && !m->restart;
         int delivered = 0;
         if (m->pend_vector >= 0) {
             delivered = vx_deliver_pending(m);
@@ -921,23 +992,41 @@ void vx_run_loop(vmxsim *m)
             }
         } else if (e != UC_ERR_OK) {
             engine_error(m, e);
-        } else if (m->budget_until &&
-                   vx_reg(m, UC_X86_REG_RIP) == m->budget_until) {
-            vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
-                       "instruction budget of %llu used up",
-                       (unsigned long long)m->max_insns);
+        } else if (stopped_at_exit) {
+            /* The engine stopped at the exit address: the instructions of
+             * the block from there on did not run. */
+            uint64_t r = vx_reg(m, UC_X86_REG_RIP);
+            int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
+            back_to(m, mode == 64 ? r : r + vx_cs_base(m));
+            if (m->stop_for_timer) {
+                /* The preemption timer's deadline: its exit comes below;
+                 * the exit address goes, and the code translated with it. */
+                uint64_t lo = m->budget_until;
+                m->budget_until = 0;
+                m->budget_exit_set = 0;
+                m->stop_for_timer = 0;
+                uc_ctl_set_exits(m->uc, NULL, 0);
+                vx_flush_code(m, lo - (lo & 0xFFF), lo - (lo & 0xFFF) + 4096);
+                m->timer_due = 1;
+            } else {
+                vx_end_run(m, VMXSIM_END_MAX_INSNS, VMXSIM_STATUS_LIMIT,
+                           "instruction budget of %llu used up",
+                           (unsigned long long)m->max_insns);
+            }
         } else if (count && m->end == VMXSIM_END_NONE) {
             uint64_t r = vx_reg(m, UC_X86_REG_RIP);
             int mode = m->cur_block ? m->cur_block->mode : vx_code_mode(m);
-            m->icount = icount_at(m, mode == 64 ? r : r + vx_cs_base(m));
+            back_to(m, mode == 64 ? r : r + vx_cs_base(m));
         } else if (m->end == VMXSIM_END_NONE) {
             vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR,
                        "engine stopped unexpectedly at RIP 0x%llx",
                        (unsigned long long)vx_reg(m, UC_X86_REG_RIP));
         }
+        /* An instruction that accessed memory outside RAM has run. */
+        if (m->mmu.outside_step && m->icount > m->mmu.step_icount) vx_mmu_outside_done(m);
         /* --tlb off: the instruction that wrote a paging structure has
          * run; what it cached without watching goes (mmu.c). */
-        if (m->mmu.table_step && m->icount > before) {
+        if (m->mmu.table_step && m->icount > m->mmu.step_icount) {
             m->mmu.table_step = 0;
             vx_tlb_flush_all(&m->mmu.tlb);
             vx_mmu_invalidate_all(m);
@@ -950,8 +1039,11 @@ void vx_run_loop(vmxsim *m)
             exited = vx_nonroot_after_step(m, delivered ? VX_WIN_OTHER : kind,
                                            !delivered && mov_ss, if_before);
         if (!exited && m->timer_armed && m->vmx_nonroot && m->end == VMXSIM_END_NONE &&
-            m->icount >= m->timer_deadline)
+            (m->timer_due || m->cycles >= m->timer_deadline)) {
+            m->timer_due = 0;
             vx_nonroot_timer_expired(m);
+        }
+        m->timer_due = 0;
         if (m->event_hit) {
             m->event_hit = 0;
             if (m->end == VMXSIM_END_NONE) return;

@@ -271,7 +271,7 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
         m->pend_mtf = 0;
         return exit_after_entry(m, VX_EXIT_MONITOR_TRAP_FLAG);
     }
-    if (m->timer_armed && m->icount >= m->timer_deadline && act != VX_ACTIVITY_WAIT_SIPI)
+    if (m->timer_armed && m->cycles >= m->timer_deadline && act != VX_ACTIVITY_WAIT_SIPI)
         return exit_after_entry(m, VX_EXIT_PREEMPTION_TIMER);
     if ((proc & VX_PROC_NMI_WINDOW) && nmi_open) return exit_after_entry(m, VX_EXIT_NMI_WINDOW);
     if ((proc & VX_PROC_INTR_WINDOW) && intr_open)
@@ -286,8 +286,7 @@ static vx_action entry_windows(vmxsim *m, vx_vmcs *v, int injected)
 
 /* The VMX-preemption timer (25.5.1): from the value loaded, the TSC at
  * which the timer reaches 0 (it counts down each time TSC bit X
- * changes), and the instruction count at which that happens (the TSC is
- * tsc_base + instructions retired until the cycle model). */
+ * changes), and the cycle at which that happens (cycles.c). */
 static void arm_preemption_timer(vmxsim *m, vx_vmcs *v)
 {
     m->timer_armed = 0;
@@ -299,7 +298,7 @@ static void arm_preemption_timer(vmxsim *m, vx_vmcs *v)
     uint64_t now = vx_tsc(m);
     m->timer_shift = x;
     m->timer_deadline_tsc = value ? ((now >> x) + value) << x : now;
-    m->timer_deadline = m->icount + (m->timer_deadline_tsc - now);
+    m->timer_deadline = vx_cyc_at_tsc(m, m->timer_deadline_tsc);
     m->timer_armed = 1;
 }
 
@@ -357,6 +356,7 @@ void vx_vmentry_perform(vmxsim *m)
     int resume = m->pend_entry_resume;
     m->pend_entry = 0;
     if (!v) return;
+    vx_cyc_transition(m, 1, 0); /* the entry, whether it succeeds or exits (27.8) */
     vx_entry_env env = entry_env(m, v);
     vx_entry_failure f;
     uint64_t pdpte[4] = {0};
@@ -386,6 +386,7 @@ void vx_vmentry_perform(vmxsim *m)
         return;
     }
     m->vmx_nonroot = 1;
+    vx_cyc_mode_sync(m); /* from here on the guest's time */
     if (!resume) v->launched = 1;
     m->entries++;
     trace_entry(m, v, resume);
@@ -427,7 +428,7 @@ void vx_vmentry_perform(vmxsim *m)
     if (m->vmx_nonroot && m->end == VMXSIM_END_NONE && m->guest_activity != VX_ACTIVITY_ACTIVE) {
         static const char *const state[4] = {"active", "HLT", "shutdown", "wait-for-SIPI"};
         vx_exit x;
-        if (vx_nonroot_wake(m, 0, m->icount, &x)) {
+        if (vx_nonroot_wake(m, 0, m->cycles, &x)) {
             vx_vmexit(m, &x);
             return;
         }

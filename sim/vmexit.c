@@ -85,6 +85,14 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
     put(v, VX_ENC_guest_cr0, vx_reg(m, UC_X86_REG_CR0));
     put(v, VX_ENC_guest_cr3, vx_reg(m, UC_X86_REG_CR3));
     put(v, VX_ENC_guest_cr4, vx_reg(m, UC_X86_REG_CR4));
+    /* With EPT, a guest using PAE paging has its PDPTE registers saved
+     * (28.3.4): the VMM cannot read them from memory it does not map. */
+    if (m->xl_ept.enabled && (m->arch_cr0 & CR0_PG) && (m->arch_cr4 & CR4_PAE) &&
+        !(m->arch_efer & EFER_LMA)) {
+        static const uint32_t enc[4] = {VX_ENC_guest_pdptr0, VX_ENC_guest_pdptr1,
+                                        VX_ENC_guest_pdptr2, VX_ENC_guest_pdptr3};
+        for (int i = 0; i < 4; i++) put(v, enc[i], m->pdpte[i]);
+    }
     if (exitc & VX_EXIT_CTL_SAVE_DEBUG) {
         put(v, VX_ENC_guest_dr7, vx_reg(m, UC_X86_REG_DR7));
         put(v, VX_ENC_guest_ia32_debugctl, m->debugctl);
@@ -186,6 +194,11 @@ static int load_host_state(vmxsim *m, vx_vmcs *v)
     vx_set_reg(m, UC_X86_REG_CR0, cr0);
     vx_set_reg(m, UC_X86_REG_CR4, cr4);
     vx_set_reg(m, UC_X86_REG_CR3, get(v, VX_ENC_host_cr3));
+    /* A host with PAE paging loads its PDPTEs from host CR3; a reserved
+     * bit in a present one is a VMX abort (28.5.1). */
+    if (!host64 && (cr0 & CR0_PG) && (cr4 & CR4_PAE) &&
+        vx_load_pdptes(m, get(v, VX_ENC_host_cr3), m->pdpte) < 0)
+        return -2;
     vx_set_reg(m, UC_X86_REG_DR7, 0x400);
     m->debugctl = 0;
     vx_load_sysenter(m, get(v, VX_ENC_host_ia32_sysenter_cs), get(v, VX_ENC_host_ia32_sysenter_esp),
@@ -311,11 +324,17 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     int vpid_on = m->xl_vpid != 0;
     vx_xl_leave_guest(m);
     m->vmx_nonroot = 0;
+    vx_cyc_transition(m, 0, x->reason);
     if (!vpid_on) vx_mmu_inv_vpid(m, 0, 0);
     m->mtf_armed = 0;
     m->window_wait = 0;
     m->timer_armed = 0;
-    if (load_host_state(m, v) < 0) {
+    int hs = load_host_state(m, v);
+    if (hs == -2) {
+        vmx_abort(m, v, VX_ABORT_HOST_PDPTE);
+        return -1;
+    }
+    if (hs < 0) {
         vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "%s", m->err);
         return -1;
     }

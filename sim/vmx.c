@@ -186,6 +186,7 @@ static vx_action vmxon(vmxsim *m, const vx_insn *in, vmx_ev *e)
             return vmfail_invalid(m, e);
         m->current_vmcs = VX_NO_VMCS;
         m->vmx_on = 1;
+        vx_cyc_mode_sync(m);
         m->vmxon_ptr = addr;
         m->blocked_init = 1;
         return vmsucceed(m, e);
@@ -265,6 +266,7 @@ static vx_action vmxoff(vmxsim *m, const vx_insn *in, vmx_ev *e)
         deactivate(m, v);
     }
     m->vmx_on = 0;
+    vx_cyc_mode_sync(m);
     m->current_vmcs = VX_NO_VMCS;
     m->blocked_init = 0;
     return vmsucceed(m, e);

@@ -89,6 +89,36 @@ vx_tlb_tag vx_xl_tag(vmxsim *m)
     return t;
 }
 
+/* PAE paging's PDPTE registers from the table at cr3 (Vol. 3A 4.4.1):
+ * 0 and out, -1 if a present one has a reserved bit set (#GP for MOV to
+ * CR, VMX abort for VM exit), -2 with an EPT-induced exit raised (in VMX
+ * non-root operation with EPT the table's address is guest-physical; a
+ * violation there reports no guest-linear address, 29.3.3.2). */
+int vx_load_pdptes(vmxsim *m, uint64_t cr3, uint64_t out[4])
+{
+    uint64_t base = cr3 & 0xFFFFFFE0u;
+    uint64_t rsvd = VX_PDPTE_RESERVED_LOW | ~((1ull << m->prof.maxphyaddr) - 1);
+    for (int i = 0; i < 4; i++) {
+        uint64_t pa = base + 8u * (unsigned)i;
+        const vx_ept *e = cur_ept(m);
+        if (e) {
+            vx_guest_paging pg;
+            vx_xl_paging(m, &pg);
+            vx_hostmem mem = {m->ram, m->mem_size};
+            vx_xlate_env env = {&pg, e, &mem, NULL, NULL};
+            vx_xlate x;
+            if (vx_xlate_gpa(&env, pa, 0, &x) != VX_XL_OK) {
+                vx_raise_xlate(m, &x, 0);
+                return -2;
+            }
+            pa = x.hpa;
+        }
+        out[i] = vx_phys_read64(m, pa);
+        if ((out[i] & 1) && (out[i] & rsvd)) return -1;
+    }
+    return 0;
+}
+
 /* ---- traces ---- */
 
 static const char *level_name(int dim, int level, int levels)
@@ -308,6 +338,7 @@ vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
         if (t && entry_allows(m, t, acc)) {
             from_entry(t, la, x);
             m->mmu.tlb_hits++;
+            vx_cyc_walk(m, x, 1);
             if (m->mmu.trace_tlb_hits && vx_ev_wanted(m, VMXSIM_EV_XLATE)) trace_hit(m, la, acc, t);
             return VX_XL_OK;
         }
@@ -329,6 +360,7 @@ vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
             if (log.ref[i].reg == 0) vx_mmu_watch_table(m, log.ref[i].hpa);
     m->mmu.walks++;
     m->mmu.walk_refs += traced ? log.n : 0;
+    vx_cyc_walk(m, x, 0);
     if (traced) {
         vx_guest_paging pg;
         vx_xl_paging(m, &pg);

@@ -41,6 +41,10 @@ static int parse_extra(const char *extra, vmxsim_options *opt)
     for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (!strcmp(tok, "--feature-control-unlocked")) {
             opt->feature_control_unlocked = 1;
+        } else if (!strcmp(tok, "--tlb-off")) {
+            opt->tlb_off = 1;
+        } else if (!strcmp(tok, "--trace-tlb-hits")) {
+            opt->trace_tlb_hits = 1;
         } else if (!strcmp(tok, "--mem") || !strcmp(tok, "--max-insns")) {
             char *val = strtok_r(NULL, " ", &save), *end = NULL;
             unsigned long long v = val ? strtoull(val, &end, 0) : 0;

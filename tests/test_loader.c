@@ -793,6 +793,46 @@ START_TEST(run_payload)
 }
 END_TEST
 
+/* Ordinary instructions above RAM (outside.S): reads give all ones,
+ * writes are dropped, each access counted and traced (docs/platform.md). */
+static int outside_events;
+static void count_outside(vmxsim *m, const vmxsim_event *ev, void *user)
+{
+    (void)m;
+    (void)user;
+    if (!strcmp(ev->name, "outside_memory")) {
+        json_t *j = json_loads(ev->json, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        /* Each access at its own address, with its operand size. */
+        static const char *const want[4][3] = {{"0x20000000", "read", "8"}, {"0x20000008", "write", "8"},
+                                               {"0x20000008", "read", "8"}, {"0x20000010", "read", "1"}};
+        if (outside_events < 4) {
+            ck_assert_str_eq(jstr(j, "address"), want[outside_events][0]);
+            ck_assert_str_eq(jstr(j, "access"), want[outside_events][1]);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "size")), atoi(want[outside_events][2]));
+        }
+        outside_events++;
+        json_decref(j);
+    }
+}
+
+START_TEST(run_outside_ram)
+{
+    vmxsim *m = new_machine(0, NULL);
+    ck_assert_msg(vmxsim_load(m, prog("outside")) == 0, "%s", vmxsim_error(m));
+    outside_events = 0;
+    vmxsim_set_callback(m, VMXSIM_EV_MEMORY, count_outside, NULL);
+    vmxsim_result r;
+    ck_assert_int_eq(vmxsim_run(m, &r), 0);
+    ck_assert_msg(r.end == VMXSIM_END_DEBUG_EXIT && r.exit_status == 1, "%s (status %d)", r.message,
+                  r.exit_status);
+    /* Reads: the load, the load after the write, the add's read, the
+     * movzbl; writes: the store, the add's write. */
+    ck_assert_int_eq(outside_events, 6);
+    done(m);
+}
+END_TEST
+
 static const char mb_expect_head[] =
     "multiboot ok: console=com1 x=1\n"
     "mem_upper 0x0003fc00\n"
@@ -1296,6 +1336,7 @@ int main(void)
     t = tcase_create("run");
     tcase_set_timeout(t, 30);
     tcase_add_test(t, run_payload);
+    tcase_add_test(t, run_outside_ram);
     tcase_add_test(t, load_mbkernel);
     tcase_add_test(t, load_mbkernel64);
     tcase_add_test(t, load_mbkernel_aout);

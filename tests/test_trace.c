@@ -158,7 +158,8 @@ static int valid(const char *ev_text, char *err, size_t len)
     return r;
 }
 
-#define COMMON "\"seq\":3,\"icount\":10,\"mode\":\"root\",\"rip\":\"0x1000\",\"insn\":\"cpuid\""
+#define COMMON0 "\"seq\":3,\"icount\":10,\"mode\":\"root\",\"rip\":\"0x1000\",\"insn\":\"cpuid\""
+#define COMMON COMMON0 ",\"cycle\":20"
 
 START_TEST(schema_accepts_and_rejects)
 {
@@ -296,22 +297,23 @@ END_TEST
 START_TEST(schema_cycles)
 {
     char err[512];
-    const char *cpuid = "{\"event\":\"cpuid\"," COMMON ",\"cycle\":1234,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+    const char *cpuid = "{\"event\":\"cpuid\"," COMMON0 ",\"cycle\":1234,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
                         "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}";
     ck_assert_msg(valid(cpuid, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON ",\"cycle\":-1,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON0 ",\"cycle\":-1,\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
                            "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}", err, sizeof err), -1);
     ck_assert_str_eq(err, "/cycle: below the minimum");
-    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON ",\"cycle\":\"0x4d2\",\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+    ck_assert_int_eq(valid("{\"event\":\"cpuid\"," COMMON0 ",\"cycle\":\"0x4d2\",\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
                            "\"eax\":\"0x1\",\"ebx\":\"0x2\",\"ecx\":\"0x3\",\"edx\":\"0x4\"}", err, sizeof err), -1);
-#define END "{\"event\":\"end\"," COMMON ",\"cycle\":100000,\"reason\":\"debug_exit\",\"exit_status\":1," \
+#define END "{\"event\":\"end\"," COMMON0 ",\"cycle\":100000,\"reason\":\"debug_exit\",\"exit_status\":1," \
             "\"insns\":7,\"events\":8,\"message\":\"done\",\"outside_reads\":0,\"outside_writes\":0"
 #define SUMMARY(tr, w) ",\"cycles\":{\"total\":100000,\"root\":30000,\"nonroot\":60000,\"off\":10000," \
             "\"transitions\":{" tr "},\"walks\":{" w "}}}"
 #define TR "\"vm_entry\":800,\"vm_exit\":2100,\"by_exit_reason\":{\"CPUID\":1000,\"EPT_VIOLATION\":1100}"
 #define W "\"walks\":4,\"guest_refs\":16,\"ept_refs\":80,\"cycles\":768,\"tlb_hits\":12"
     ck_assert_msg(valid(END SUMMARY(TR, W), err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(valid(END "}", err, sizeof err) == 0, "%s", err);   /* optional for now */
+    ck_assert_int_eq(valid(END "}", err, sizeof err), -1);   /* the end event must have it */
+    ck_assert_str_eq(err, "/: missing required field \"cycles\"");
     ck_assert_int_eq(valid(END SUMMARY("\"vm_entry\":800,\"vm_exit\":2100", W), err, sizeof err), -1);
     ck_assert_str_eq(err, "/cycles/transitions: missing required field \"by_exit_reason\"");
     ck_assert_int_eq(valid(END SUMMARY("\"vm_entry\":800,\"vm_exit\":2100,\"by_exit_reason\":{\"CPUID\":-5}", W),

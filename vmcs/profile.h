@@ -40,7 +40,7 @@ enum {
 #include "cycles.def"
     VX_CC_COUNT
 };
-#define VX_CYC_MAX_EXIT_REASON 80
+#define VX_CYC_MAX_EXIT_REASON 96
 typedef struct vx_cycles {
     uint32_t cls[VX_IC_COUNT];
     uint32_t cost[VX_CC_COUNT];

@@ -7,7 +7,9 @@
  *   1. PAUSE starts a loop, CPUID exits (10) and the VMM takes more than
  *      PLE_Window ticks; after the entry the next PAUSE starts a new loop
  *      and does not exit;
- *   2. a PAUSE loop exits (40) once older than PLE_Window;
+ *   2. a PAUSE loop exits (40) once older than PLE_Window (however many
+ *      cycles each iteration costs: the loop runs until the VMM, at that
+ *      exit, tells it to stop);
  * then VMCALL (18).
  */
 #include "common.inc"
@@ -25,7 +27,10 @@ prepare:
         ret
 
 at_exit:
-        ret
+        cmpq $2, %rbx                           /* the PAUSE-loop exit */
+        jne 1f
+        movb $1, stop_loop(%rip)
+1:      ret
 
 finish:
         ret
@@ -35,14 +40,14 @@ guest_code:
         pause                                   /* a loop starts */
 g_cpuid: cpuid                                  /* 10 */
         pause                                   /* first after VM entry */
-        movl $20, %ecx
 g_pause: pause                                  /* 40, after ~40 ticks */
-        decl %ecx
-        jnz g_pause
+        cmpb $0, stop_loop(%rip)
+        je g_pause
 g_call: vmcall                                  /* 18 */
         hlt
 
         .section .data
+stop_loop: .byte 0
         .balign 8
 expect:
         .quad 10, 0, 2, g_cpuid - guest_code

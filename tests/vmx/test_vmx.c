@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../harness.h"
+#include "../../vmcs/profile.h"
 
 /* ---- expected vmx events ---- */
 
@@ -789,10 +790,14 @@ START_TEST(guest_pause_loop_and_hlt_state)
 }
 END_TEST
 
-/* The VMX-preemption timer: exit 52 at the instruction count the TSC
- * (here: one tick per instruction, from 0) predicts: the timer counts
- * down each time bit X = IA32_VMX_MISC[4:0] of the TSC changes, so from
- * TSC t0 with value V it reaches 0 at ((t0 >> X) + V) << X. */
+/* The VMX-preemption timer: exit 52 at the cycle the TSC predicts: the
+ * timer counts down each time bit X = IA32_VMX_MISC[4:0] of the TSC
+ * changes, so from TSC t0 with value V it reaches 0 at
+ * ((t0 >> X) + V) << X.  Here the TSC is the cycle count (the profile's
+ * tsc_per_cycle is 1/1, and the program never writes IA32_TSC), and the
+ * guest spins on `jmp $`, one `branch` (1 cycle in the profile) a block,
+ * so an instruction boundary falls on every cycle: the exit comes at
+ * exactly that cycle. */
 START_TEST(guest_preemption_timer)
 {
     static const exp_exit x[] = {{52, 0, 0}, {52, 0, 0}, {18, 0, 0}};
@@ -801,9 +806,15 @@ START_TEST(guest_preemption_timer)
     uint64_t misc = 0;
     ck_assert_int_eq(vx_test_msr(NULL, 0x485, &misc), 0);
     unsigned shift = misc & 0x1F;
+    vx_profile p;
+    char err[256];
+    ck_assert_msg(vx_profile_load("icelake-server", NULL, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.cycles.cls[VX_IC_branch], 1);
+    ck_assert_uint_eq(p.cycles.tsc_num, 1);
+    ck_assert_uint_eq(p.cycles.tsc_den, 1);
     const json_t *entry = vx_test_find(ev, "vm_entry", NULL, 0);
     const json_t *exit = vx_test_find(ev, "vm_exit", "PREEMPTION_TIMER", 0);
-    uint64_t t0 = vx_test_u64(entry, "icount", 0), t1 = vx_test_u64(exit, "icount", 0);
+    uint64_t t0 = vx_test_u64(entry, "cycle", 0), t1 = vx_test_u64(exit, "cycle", 0);
     ck_assert_uint_eq(t1, ((t0 >> shift) + 20) << shift);
     /* Value 0: the exit comes before any guest instruction. */
     const json_t *entry2 = vx_test_find(ev, "vm_entry", NULL, 1);
@@ -1080,6 +1091,43 @@ START_TEST(root_paging)
     json_t *ev = run_pass("paging.elf", NULL, NULL);
     static const exp_exc e[] = {{14, 0}, {14, 2}, {14, 3}, {14, 0x11}};
     check_exceptions(ev, e, N(e));
+    json_decref(ev);
+}
+END_TEST
+
+/* --tlb off: no stale translation is ever used.  paging.elf checks in
+ * check 5 that a changed entry is NOT seen before INVLPG (the TLB keeps
+ * the old translation, SDM Vol. 3A 4.10.4): with the TLB off the new
+ * frame (0xC0C) is seen at once, so exactly that check fails. */
+START_TEST(tlb_off_sees_changes_at_once)
+{
+    vmxsim_result res;
+    json_t *ev = NULL;
+    ck_assert_msg(vx_test_run("paging.elf", NULL, "--tlb-off", &res, &ev) == 0, "%s",
+                  vx_test_error());
+    ck_assert_msg(res.end == VMXSIM_END_DEBUG_EXIT && res.exit_status == ((5 << 1) | 1),
+                  "status %d: %s", res.exit_status, vx_test_console());
+    ck_assert_str_eq(vx_test_console(), "FAIL check 5: value 0x0000000000000c0c\n");
+    /* Checks 1-4 passed: the aliases, the A/D flags, all through walks
+     * that the trace shows. */
+    ck_assert_int_gt(vx_test_count(ev, "translation", NULL), 10);
+    json_decref(ev);
+}
+END_TEST
+
+/* --trace-tlb-hits: translations found in the model's TLB are traced
+ * (tlb_hit events), and only with the option. */
+START_TEST(trace_tlb_hits)
+{
+    vmxsim_result res;
+    json_t *ev = NULL;
+    ck_assert_msg(vx_test_run("paging.elf", NULL, "--trace-tlb-hits", &res, &ev) == 0, "%s",
+                  vx_test_error());
+    ck_assert_str_eq(vx_test_console(), "PASS\n");
+    ck_assert_int_gt(vx_test_count(ev, "tlb_hit", NULL), 0);
+    json_decref(ev);
+    ck_assert_msg(vx_test_run("paging.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
+    ck_assert_int_eq(vx_test_count(ev, "tlb_hit", NULL), 0);
     json_decref(ev);
 }
 END_TEST
@@ -1608,6 +1656,8 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, invept_invvpid);
     tcase_add_test(tc, page_faults);
     tcase_add_test(tc, root_paging);
+    tcase_add_test(tc, tlb_off_sees_changes_at_once);
+    tcase_add_test(tc, trace_tlb_hits);
     tcase_add_test(tc, vmxoff_then_ud);
     tcase_add_test(tc, vmfunc_root);
     tcase_add_test(tc, operand_forms);
