@@ -85,6 +85,7 @@ enum {
     VMXSIM_EV_VMENTRY = 1u << 11, /* VM entry (or its failure) */
     VMXSIM_EV_VMEXIT  = 1u << 12, /* VM exit, VMX abort */
     VMXSIM_EV_XLATE   = 1u << 13, /* page walk, TLB hit, TLB invalidation */
+    VMXSIM_EV_TSC     = 1u << 14, /* RDTSC, RDTSCP: the TSC and the value returned */
     VMXSIM_EV_ALL     = 0xffffffffu,
 };
 

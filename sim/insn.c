@@ -249,11 +249,20 @@ static vx_action rdtsc(vmxsim *m, int p)
     if (p && !cpuid_bit(m, 0x80000001, 3, 27)) return vx_raise_ud(m);
     if ((vx_reg(m, UC_X86_REG_CR4) & CR4_TSD) && vx_cpl(m) > 0)
         return vx_raise_gp0(m);
-    uint64_t t = vx_tsc(m);
+    uint64_t tsc = vx_tsc(m), t = tsc;
     if (m->vmx_nonroot) t = vx_nonroot_tsc(m, t);
     vx_set_gpr(m, 0, (uint32_t)t);
     vx_set_gpr(m, 2, t >> 32);
     if (p) vx_set_gpr(m, 1, (uint32_t)m->tsc_aux);
+    if (vx_ev_wanted(m, VMXSIM_EV_TSC)) {
+        /* The processor's TSC and what the program got (in VMX non-root
+         * operation after TSC scaling and offsetting, 26.3). */
+        json_t *ev = vx_ev_new(m, "rdtsc");
+        json_object_set_new(ev, "instruction", json_string(p ? "rdtscp" : "rdtsc"));
+        json_object_set_new(ev, "tsc", vx_json_hex(tsc));
+        json_object_set_new(ev, "value", vx_json_hex(t));
+        vx_ev_emit(m, VMXSIM_EV_TSC, ev);
+    }
     return VX_NEXT;
 }
 

@@ -701,6 +701,14 @@ START_TEST(guest_control_exits)
     check_exits(ev, x, N(x));
     const json_t *sgdt = vx_test_find(ev, "vm_exit", "GDTR_IDTR", 0);
     ck_assert_msg(vx_test_u64(sgdt, "instruction_info", 0) == 0x1c18100, "%s", dump(sgdt));
+    /* RDTSC in the guest without RDTSC exiting: the host-side TSC (the
+     * cycle count: tsc_per_cycle 1/1, IA32_TSC never written) plus the TSC
+     * offset, 0x100000000000 (26.3). */
+    ck_assert_int_eq(vx_test_count(ev, "rdtsc", NULL), 1);
+    const json_t *r = vx_test_find(ev, "rdtsc", NULL, 0);
+    ck_assert_str_eq(vx_test_str(r, "mode"), "nonroot");
+    ck_assert_uint_eq(vx_test_u64(r, "tsc", 0), vx_test_u64(r, "cycle", 1));
+    ck_assert_uint_eq(vx_test_u64(r, "value", 0), vx_test_u64(r, "tsc", 0) + 0x100000000000ull);
     json_decref(ev);
 }
 END_TEST
