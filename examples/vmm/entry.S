@@ -7,7 +7,7 @@
  * the handler where it emulated an instruction) and resumes the guest.
  */
         .text
-/* Host RIP of the VMCS.  The frame is struct guest_regs (vmm.c): RAX,
+/* Host RIP of the VMCS.  The frame is struct guest_regs (../common/vmm.h): RAX,
  * RCX, RDX, RBX, (RSP slot), RBP, RSI, RDI, R8-R15. */
         .globl exit_stub
 exit_stub:
