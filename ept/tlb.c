@@ -12,7 +12,6 @@
 #include "tlb.h"
 
 #define NBUCKETS (VX_TLB_CAPACITY * 2u)
-#define DEAD UINT32_MAX
 
 static const uint8_t shifts[] = {12, 21, 22, 30};
 
@@ -89,7 +88,8 @@ static vx_tlb_entry *find(vx_tlb *t, uint32_t ctx, uint64_t la)
         uint64_t key = la >> shifts[s];
         for (int32_t i = t->bucket[hash(ctx, key << 8 | shifts[s])]; i >= 0; i = t->e[i].next) {
             vx_tlb_entry *e = &t->e[i];
-            if (e->ctx == ctx && e->shift == shifts[s] && (e->la >> e->shift) == key) return e;
+            if (e->ctx == ctx && e->shift == shifts[s] && (e->la >> e->shift) == key && !e->dead)
+                return e;
         }
     }
     return NULL;
@@ -119,19 +119,32 @@ vx_tlb_entry *vx_tlb_lookup(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la)
 void vx_tlb_remove(vx_tlb *t, vx_tlb_entry *e)
 {
     (void)t;
-    e->ctx = DEAD;
+    e->dead = 1;
 }
 
-/* Rebuild the chains keeping the entries keep() accepts. */
+static unsigned entry_hash(const vx_tlb_entry *e)
+{
+    return hash(e->ctx, (e->la >> e->shift) << 8 | e->shift);
+}
+
+/* Rebuild the chains keeping the entries keep() accepts.  The heads are
+ * emptied one by one when the table holds few entries: without VPIDs
+ * every VM entry and exit flushes a table that holds a handful, and
+ * clearing all NBUCKETS heads each time was most of a round trip's
+ * flushing. */
 static void rebuild(vx_tlb *t, int (*keep)(const vx_tlb *, const vx_tlb_entry *, const void *),
                     const void *arg)
 {
     unsigned j = 0;
-    memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
+    if (t->n < NBUCKETS / 64) {
+        for (unsigned i = 0; i < t->n; i++) t->bucket[entry_hash(&t->e[i])] = -1;
+    } else {
+        memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
+    }
     for (unsigned i = 0; i < t->n; i++) {
         vx_tlb_entry e = t->e[i];
-        if (e.ctx == DEAD || (keep && !keep(t, &e, arg))) continue;
-        unsigned h = hash(e.ctx, (e.la >> e.shift) << 8 | e.shift);
+        if (e.dead || (keep && !keep(t, &e, arg))) continue;
+        unsigned h = entry_hash(&e);
         e.next = t->bucket[h];
         t->bucket[h] = (int32_t)j;
         t->e[j++] = e;
@@ -147,7 +160,7 @@ vx_tlb_entry *vx_tlb_insert(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la, const
     uint64_t mask = ~((1ull << x->page_shift) - 1);
     vx_tlb_entry *e = find(t, (uint32_t)c, la);
     if (e && e->shift == x->page_shift) {
-        e->ctx = DEAD; /* replaced below */
+        e->dead = 1; /* replaced below */
     }
     if (t->n == VX_TLB_CAPACITY) {
         rebuild(t, NULL, NULL);
@@ -174,7 +187,8 @@ vx_tlb_entry *vx_tlb_insert(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la, const
     e->exu = x->e_xu;
     e->memtype = x->e_memtype;
     e->dirty = x->dirty;
-    unsigned h = hash((uint32_t)c, (e->la >> e->shift) << 8 | e->shift);
+    e->dead = 0;
+    unsigned h = entry_hash(e);
     e->next = t->bucket[h];
     t->bucket[h] = i;
     return e;
@@ -246,14 +260,23 @@ void vx_tlb_flush_all_vpids(vx_tlb *t)
 
 /* ---- guest-physical mappings ---- */
 
+static unsigned gpa_hash(const vx_gpa_entry *g)
+{
+    return hash(g->eptrta, (g->gpa >> g->x.shift) << 8 | g->x.shift);
+}
+
 static void grebuild(vx_tlb *t, uint64_t eptrta)
 {
     unsigned j = 0;
-    memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+    if (t->ng < NBUCKETS / 64) {
+        for (unsigned i = 0; i < t->ng; i++) t->gbucket[gpa_hash(&t->g[i])] = -1;
+    } else {
+        memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
+    }
     for (unsigned i = 0; i < t->ng; i++) {
         vx_gpa_entry g = t->g[i];
         if (g.eptrta == UINT64_MAX || eptrta == UINT64_MAX || g.eptrta == eptrta) continue;
-        unsigned h = hash(g.eptrta, (g.gpa >> g.x.shift) << 8 | g.x.shift);
+        unsigned h = gpa_hash(&g);
         g.next = t->gbucket[h];
         t->gbucket[h] = (int32_t)j;
         t->g[j++] = g;
@@ -315,7 +338,7 @@ static void gpa_insert(void *ctx, uint64_t gpa, const vx_ept_xl *x)
     g->eptrta = v->eptrta;
     g->x = *x;
     g->x.hpa &= mask;
-    unsigned h = hash(v->eptrta, (g->gpa >> g->x.shift) << 8 | g->x.shift);
+    unsigned h = gpa_hash(g);
     g->next = t->gbucket[h];
     t->gbucket[h] = i;
 }

@@ -36,6 +36,7 @@ typedef struct vx_tlb_entry {
     uint8_t rw, us, xd, global, pkey;
     uint8_t er, ew, ex, exu, memtype;
     uint8_t dirty;
+    uint8_t dead;            /* removed; still in its chain until a rebuild */
     int32_t next;            /* hash chain (index), -1 at the end */
 } vx_tlb_entry;
 

@@ -307,3 +307,8 @@ int vx_set_efer(vmxsim *m, uint64_t efer)
     return load_state(m, NULL, 0, &efer);
 }
 
+int vx_set_efer_segs(vmxsim *m, uint64_t efer, const vx_seg s[VX_NSEGS], unsigned which)
+{
+    return load_state(m, s, which, &efer);
+}
+

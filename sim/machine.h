@@ -134,6 +134,7 @@ typedef struct vx_mmu {
     int memfd;             /* guest RAM, aliased into the windows */
     uint8_t *shadow;       /* the shadow page tables (host side) */
     unsigned used;         /* shadow pages in use (page 0 is the root) */
+    int engine_empty;      /* shadow and engine TLB empty since the last reset */
     int format;            /* 1: 4-level shadow (IA-32e mode), 0: PAE, -1: none yet */
     int flush_all, flush_nonglobal; /* invalidations to carry out before the engine runs */
     unsigned nglobal;      /* global translations filled */
@@ -372,6 +373,7 @@ void vx_mmu_fini(vmxsim *m);
 void vx_mmu_engine_regs(vmxsim *m, uint64_t *cr0, uint64_t *cr4, uint64_t *efer);
 void vx_mmu_write_engine_crs(vmxsim *m);
 void vx_mmu_before_run(vmxsim *m);
+void vx_mmu_prefetch_code(vmxsim *m, uint64_t rip); /* before a start: the fetch at RIP */
 void vx_mmu_invalidate_all(vmxsim *m);
 void vx_mmu_invalidate_nonglobal(vmxsim *m);
 void vx_mmu_invalidate_page(vmxsim *m, uint64_t la);
@@ -438,6 +440,8 @@ uint64_t vx_cs_base(vmxsim *m);
 /* Write EFER whole, LMA included (WRMSR cannot change LMA; MOV to CR0
  * and VM transitions do), and recompute the mode. */
 int vx_set_efer(vmxsim *m, uint64_t efer);
+/* Both at once (VM entries and exits: one copy of the engine's state). */
+int vx_set_efer_segs(vmxsim *m, uint64_t efer, const vx_seg s[VX_NSEGS], unsigned which);
 /* engine_tlb.c: drop the engine's TLB, whole or one page (after CR0/CR3/
  * CR4 changes, shadow changes, VM transitions); vx_engine_probe_tlb
  * finds the fast way, or leaves the slow one. */

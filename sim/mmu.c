@@ -192,6 +192,7 @@ static void shadow_reset(vmxsim *m)
     u->format = vx_in_long_mode(m);
     u->gen++; /* every record of a writable mapping is void now */
     vx_flush_engine_tlb(m);
+    u->engine_empty = 1;
     u->flushes++;
 }
 
@@ -369,6 +370,40 @@ static void take_flush(vmxsim *m)
 void vx_mmu_before_run(vmxsim *m)
 {
     take_flush(m);
+}
+
+/* The engine's first act when it starts is to fetch the instruction at
+ * RIP.  After the shadow was emptied (a VM entry or exit without VPIDs
+ * flushes it, mmu.c's take_flush), neither it nor the engine's TLB maps
+ * anything, so that fetch faults, the engine stops, and it is started
+ * again once vx_mmu_fill has filled the translation in: two copies of
+ * the engine's whole state and a start more, on every VM transition.
+ * Fill it before the start instead, exactly as that fault would (the
+ * same access, the same walk, the same trace events), but only when a
+ * walk that changes nothing says it succeeds; anything else is left to
+ * the engine's fault and the model's usual path.  Only while nothing has
+ * been filled since the reset: otherwise the engine's TLB may hold the
+ * page, the engine would not fault, and filling here would add a TLB
+ * look-up the run does not make.  IA-32e mode only, where the code is
+ * almost always 64-bit with CS.base 0. */
+void vx_mmu_prefetch_code(vmxsim *m, uint64_t rip)
+{
+    vx_mmu *u = &m->mmu;
+    if (!u->engine_empty || u->tlb_off || u->table_step || u->outside_step ||
+        !vx_in_long_mode(m))
+        return;
+    vx_seg s[VX_NSEGS];
+    if (vx_get_segs(m, s) < 0) return;
+    const vx_seg *cs = &s[VX_SEG_CS];
+    uint64_t la = (cs->ar >> 13 & 1) ? rip : (uint32_t)(cs->base + rip);
+    /* The access as the engine's #PF error code would give it (its EFER
+     * has NXE, so fetches set the I bit), RFLAGS.AC as fault.c adds it. */
+    unsigned acc = VX_ACC_I | ((cs->sel & 3) == 3 ? VX_ACC_U : 0);
+    if (vx_reg(m, UC_X86_REG_EFLAGS) & RFLAGS_AC) acc |= VX_ACC_AC;
+    vx_xlate x;
+    if (vx_mmu_walk(m, la, acc | VX_ACC_PEEK, &x, NULL) != VX_XL_OK || x.hpa >= m->mem_size)
+        return;
+    vx_mmu_fill(m, la, acc, &x);
 }
 
 static void clear_nonglobal(vmxsim *m, uint64_t table, int level, int top)
@@ -564,6 +599,7 @@ static int fill_outside(vmxsim *m, uint64_t la, unsigned access, const vx_xlate 
     int paging = (m->arch_cr0 & CR0_PG) != 0;
     *slot = SH_P | SH_A | SH_D | SH_XD | ((access & VX_ACC_W) ? SH_RW : 0) |
             ((!paging || x->g_us) ? SH_US : 0);
+    u->engine_empty = 0;
     u->outside_page = page;
     u->outside_step = 1;
     u->step_icount = m->icount;
@@ -632,6 +668,7 @@ int vx_mmu_fill(vmxsim *m, uint64_t la, unsigned access, vx_xlate *x)
     if (x->g_global) m->mmu.nglobal++;
     *slot = e;
     m->mmu.fills++;
+    m->mmu.engine_empty = 0;
     return VX_MMU_FILLED;
 }
 

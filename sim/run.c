@@ -945,6 +945,10 @@ void vx_run_loop(vmxsim *m)
         uint64_t count = (mtf || m->mmu.table_step || m->mmu.outside_step) ? 1 : 0;
         update_fast_limit(m);
         vx_mmu_before_run(m);
+        if (!m->setup_run) {
+            vx_mmu_prefetch_code(m, rip);
+            if (m->end != VMXSIM_END_NONE) break;
+        }
         /* Unicorn counts instructions with a hook on every instruction,
          * and deleting that hook (a start without a count) flushes every
          * translation, which costs tens of milliseconds: while counted

@@ -150,7 +150,7 @@ static int load_guest_state(vmxsim *m, vx_vmcs *v, const uint64_t pdpte[4])
                  (uint32_t)get(v, VX_ENC_guest_idtr_limit));
     vx_seg s[VX_NSEGS];
     vx_guest_segs_from_vmcs(v, s);
-    if (vx_set_efer(m, efer) < 0 || vx_set_segs(m, s, 0xFF) < 0) return -1;
+    if (vx_set_efer_segs(m, efer, s, 0xFF) < 0) return -1;
     /* 64-bit FS and GS bases live in the MSRs the engine uses. */
     vx_msr_set(m, VX_MSR_FS_BASE, s[VX_SEG_FS].base);
     vx_msr_set(m, VX_MSR_GS_BASE, s[VX_SEG_GS].base);

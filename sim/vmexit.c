@@ -231,7 +231,7 @@ static int load_host_state(vmxsim *m, vx_vmcs *v)
     vx_write_dtr(m, UC_X86_REG_IDTR, get(v, VX_ENC_host_idtr_base), 0xFFFF);
     vx_set_reg(m, UC_X86_REG_RSP, get(v, VX_ENC_host_rsp));
     vx_set_reg(m, UC_X86_REG_RIP, get(v, VX_ENC_host_rip));
-    if (vx_set_efer(m, efer) < 0 || vx_set_segs(m, s, 0xFF) < 0) return -1;
+    if (vx_set_efer_segs(m, efer, s, 0xFF) < 0) return -1;
     vx_msr_set(m, VX_MSR_FS_BASE, get(v, VX_ENC_host_fs_base));
     vx_msr_set(m, VX_MSR_GS_BASE, get(v, VX_ENC_host_gs_base));
     return 0;

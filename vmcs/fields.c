@@ -22,36 +22,38 @@ const vx_field vx_fields[] = {
 
 const int vx_nfields = (int)(sizeof vx_fields / sizeof vx_fields[0]);
 
-/* Called on every VMREAD and VMWRITE: fields.def is kept in ascending
- * encoding order (tests/test_vmcs.c checks it), so a binary search over
- * the ~200 entries costs at most 8 comparisons. */
+/* Position of each field in vx_fields, by encoding: a table indexed by
+ * bits 14:1 of the encoding (bit 0 is the access type), built by the
+ * compiler from fields.def (1 + position; 0: no such field).  Called for
+ * every VMREAD and VMWRITE and for every field a VM entry checks or a VM
+ * exit saves, so it is one load rather than a search. */
+enum {
+#define VX_FIELD(enc, name, feat) VX_POS_##name,
+#include "fields.def"
+#undef VX_FIELD
+};
+static const int16_t field_pos[1u << 14] = {
+#define VX_FIELD(enc, name, feat) [((enc) >> 1) & 0x3FFF] = VX_POS_##name + 1,
+#include "fields.def"
+#undef VX_FIELD
+};
+
 int vx_field_index(uint32_t enc, int *high)
 {
-    uint32_t full = enc & ~1u;
-    int lo = 0, hi = vx_nfields - 1;
-
     if (high)
         *high = 0;
     /* Bits 31:15 and bit 12 are reserved in every encoding (25.11.2). */
     if (enc & VX_ENC_RESERVED)
         return -1;
-    while (lo <= hi) {
-        int mid = lo + (hi - lo) / 2;
-        uint32_t e = vx_fields[mid].enc;
-        if (e == full) {
-            /* Access type 1 exists only for 64-bit fields (25.11.2). */
-            if (VX_ENC_HIGH(enc) && vx_fields[mid].width != VX_W64)
-                return -1;
-            if (high)
-                *high = (int)VX_ENC_HIGH(enc);
-            return mid;
-        }
-        if (e < full)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+    int i = field_pos[(enc >> 1) & 0x3FFF] - 1;
+    if (i < 0)
+        return -1;
+    /* Access type 1 exists only for 64-bit fields (25.11.2). */
+    if (VX_ENC_HIGH(enc) && vx_fields[i].width != VX_W64)
+        return -1;
+    if (high)
+        *high = (int)VX_ENC_HIGH(enc);
+    return i;
 }
 
 /* By name, ignoring case, so "GUEST_RIP" (the Linux spelling) works too. */
