@@ -1008,6 +1008,64 @@ START_TEST(guest_entry_failures)
 }
 END_TEST
 
+/* ---- exits of issue 3 item 8: one program per area ---- */
+
+/* The exits' VM-exit interruption information and error code as the
+ * trace reports them (KVM's names intr_info, error_code); error_code -1:
+ * none (bit 11 clear, no field). */
+typedef struct exp_intr {
+    uint64_t intr_info;
+    long error_code;
+} exp_intr;
+
+static void check_exception_exits(json_t *events, const exp_intr *x, size_t n)
+{
+    int k = 0;
+    for (; k < vx_test_count(events, "vm_exit", "EXCEPTION_NMI"); k++) {
+        const json_t *e = vx_test_find(events, "vm_exit", "EXCEPTION_NMI", k);
+        const char *d = dump(e);
+        ck_assert_msg((size_t)k < n, "more exception exits than the %zu expected: %s", n, d);
+        ck_assert_msg(vx_test_u64(e, "intr_info", NONE) == x[k].intr_info,
+                      "exception exit %d: expected intr_info 0x%llx: %s", k,
+                      (unsigned long long)x[k].intr_info, d);
+        if (x[k].error_code >= 0)
+            ck_assert_msg(vx_test_u64(e, "error_code", NONE) == (uint64_t)x[k].error_code,
+                          "exception exit %d: expected error code 0x%lx: %s", k, x[k].error_code, d);
+        else
+            ck_assert_msg(!json_object_get(e, "error_code"), "exception exit %d: error code: %s", k, d);
+        ck_assert_msg(!json_object_get(e, "idt_vectoring_info"), "exception exit %d: %s", k, d);
+    }
+    ck_assert_int_eq(k, (int)n);
+}
+
+/* Exceptions through the exception bitmap with the #PF error-code mask
+ * and match (25.6.3): the exits (qualification = the #PF's linear
+ * address) and, in the trace, the two #PFs the guest's IDT delivered
+ * (bit 14 = 1 with a mismatch, bit 14 = 0 with a match).  The program
+ * checks CR2, RF and the interruption fields itself. */
+START_TEST(guest_exception_bitmap)
+{
+    static const exp_exit x[] = {
+        {0, 0, 0x401123}, {0, 0, 0x402ff8}, {18, 0, 0}, {0, 0, 0x401ff0}, {18, 0, 0},
+        {0, 0, 0x401040}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {18, 0, 0},
+    };
+    static const exp_intr in[] = {
+        {0x80000b0e, 0}, {0x80000b0e, 3}, {0x80000b0e, 2}, {0x80000b0e, 0},
+        {0x80000306, -1}, {0x80000b0d, 0x78}, {0x80000300, -1},
+    };
+    static const exp_exc delivered[] = {{14, 0}, {14, 2}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_exc.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        check_exception_exits(ev, in, N(in));
+        check_exceptions(ev, delivered, N(delivered));
+        for (int k = 0; k < 2; k++)
+            ck_assert_str_eq(vx_test_str(vx_test_find(ev, "exception", NULL, k), "mode"), "nonroot");
+        json_decref(ev);
+    }
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1637,6 +1695,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_instruction_exits);
     tcase_add_test(tc, guest_control_exits);
     tcase_add_test(tc, guest_entry_failures);
+    tcase_add_test(tc, guest_exception_bitmap);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
