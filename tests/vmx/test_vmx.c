@@ -1066,6 +1066,38 @@ START_TEST(guest_exception_bitmap)
 }
 END_TEST
 
+/* RDTSCP, INVPCID, XSAVES and XRSTORS raise #UD while their secondary
+ * control is 0, and while "activate secondary controls" is 0 whatever
+ * the secondary controls say (25.6.2, 26.3); with the controls on,
+ * RDTSCP and INVPCID exit (51, 58); the last #UD is delivered in the
+ * guest. */
+START_TEST(guest_disabled_instructions_ud)
+{
+    static const exp_exit x[] = {
+        {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {18, 0, 0},
+        {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {18, 0, 0},
+        {51, 0, 0}, {58, 0, 0}, {18, 0, 0}, {18, 0, 0},
+    };
+    static const exp_intr in[] = {
+        {0x80000306, -1}, {0x80000306, -1}, {0x80000306, -1}, {0x80000306, -1},
+        {0x80000306, -1}, {0x80000306, -1}, {0x80000306, -1}, {0x80000306, -1},
+    };
+    static const char *const insn[] = {"rdtscp", "invpcid", "xsaves", "xrstors"};
+    json_t *ev = run_pass("guest_ud.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    check_exception_exits(ev, in, N(in));
+    for (int k = 0; k < 8; k++) {
+        const json_t *e = vx_test_find(ev, "vm_exit", "EXCEPTION_NMI", k);
+        ck_assert_msg(!strncmp(vx_test_str(e, "insn"), insn[k % 4], strlen(insn[k % 4])),
+                      "#UD exit %d: expected %s: %s", k, insn[k % 4], dump(e));
+    }
+    static const exp_exc delivered[] = {{6, -1}};
+    check_exceptions(ev, delivered, N(delivered));
+    ck_assert_str_eq(vx_test_str(vx_test_find(ev, "exception", NULL, 0), "insn"), "rdtscp");
+    json_decref(ev);
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1696,6 +1728,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_control_exits);
     tcase_add_test(tc, guest_entry_failures);
     tcase_add_test(tc, guest_exception_bitmap);
+    tcase_add_test(tc, guest_disabled_instructions_ud);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
