@@ -1162,6 +1162,53 @@ START_TEST(guest_getsec_cr4_cr8)
 }
 END_TEST
 
+/* I/O instructions under the I/O bitmaps (25.6.4): INS with and without
+ * REP, 4-byte IN/OUT, bitmap B, multi-byte accesses exiting on any
+ * byte's bit, accesses wrapping past FFFFH; the accesses that did not
+ * exit reached the platform (io events, in the guest). */
+START_TEST(guest_io_bitmaps)
+{
+#define IOQ(port, size, in, str, rep, imm)                                        \
+    (((uint64_t)(port) << 16) | ((size) - 1) | ((in) << 3) | ((str) << 4) | ((rep) << 5) | \
+     ((imm) << 6))
+    static const exp_exit x[] = {
+        {30, 0, IOQ(0x70, 1, 1, 1, 1, 0)},   {30, 0, IOQ(0x78, 4, 1, 1, 0, 0)},
+        {30, 0, IOQ(0x7c, 2, 1, 1, 1, 0)},   {30, 0, IOQ(0x84, 4, 0, 0, 0, 1)},
+        {30, 0, IOQ(0x88, 4, 1, 0, 0, 0)},   {30, 0, IOQ(0x7fff, 2, 0, 0, 0, 0)},
+        {30, 0, IOQ(0x9000, 1, 0, 0, 0, 0)}, {30, 0, IOQ(0x8fff, 2, 0, 0, 0, 0)},
+        {30, 0, IOQ(0xfffe, 4, 0, 0, 0, 0)}, {30, 0, IOQ(0xffff, 2, 1, 0, 0, 0)},
+        {18, 0, 0},                          {30, 0, IOQ(0xffff, 1, 1, 0, 0, 0)},
+        {30, 0, IOQ(0x90, 2, 0, 1, 1, 0)},   {18, 0, 0},
+    };
+#undef IOQ
+    static const struct { uint64_t port; int size; const char *dir; } io[] = {
+        {0x9001, 1, "out"}, {0xfffd, 2, "out"}, {0xffff, 1, "in"}, {0xfffe, 1, "in"},
+    };
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_io.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        int k = 0;
+        for (int i = 0; i < vx_test_count(ev, "io", NULL); i++) {
+            const json_t *e = vx_test_find(ev, "io", NULL, i);
+            if (strcmp(vx_test_str(e, "mode"), "nonroot")) continue;
+            ck_assert_msg(k < (int)N(io), "unexpected guest I/O: %s", dump(e));
+            ck_assert_msg(vx_test_u64(e, "port", NONE) == io[k].port &&
+                          vx_test_u64(e, "size", NONE) == (uint64_t)io[k].size &&
+                          !strcmp(vx_test_str(e, "direction"), io[k].dir),
+                          "guest I/O %d: %s", k, dump(e));
+            k++;
+        }
+        ck_assert_int_eq(k, (int)N(io));
+        /* REP OUTSW with FS: the decoded instruction information. */
+        const json_t *o = vx_test_find(ev, "vm_exit", "IO_INSTRUCTION", 11);
+        const json_t *ii = json_object_get(o, "instruction");
+        ck_assert_msg(ii && !strcmp(vx_test_str(ii, "segment"), "fs") &&
+                      !strcmp(vx_test_str(ii, "address_size"), "64"), "%s", dump(o));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1794,6 +1841,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_exception_bitmap);
     tcase_add_test(tc, guest_disabled_instructions_ud);
     tcase_add_test(tc, guest_getsec_cr4_cr8);
+    tcase_add_test(tc, guest_io_bitmaps);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
