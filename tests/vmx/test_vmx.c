@@ -1209,6 +1209,34 @@ START_TEST(guest_io_bitmaps)
 }
 END_TEST
 
+/* Descriptor-table exiting: LGDT, LIDT, SIDT (46) and LLDT, LTR, STR (47)
+ * in memory and register forms; the program checks the defined bits of
+ * the instruction information, the trace shows them decoded. */
+START_TEST(guest_descriptor_table_exits)
+{
+    static const exp_exit x[] = {
+        {46, 0, 0x20}, {46, 0, (uint64_t)-8}, {46, 0, 0x1000}, {46, 0, 8}, {47, 0, 0},
+        {47, 0, 0}, {47, 0, 0x30}, {47, 0, 0}, {47, 0, 0x10}, {47, 0, 0}, {18, 0, 0},
+    };
+    json_t *ev = run_pass("guest_desc.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    static const struct { const char *name; int nth; const char *key, *val; } d[] = {
+        {"GDTR_IDTR", 0, "instruction", "lgdt"}, {"GDTR_IDTR", 1, "segment", "ss"},
+        {"GDTR_IDTR", 1, "base", "rbp"},         {"GDTR_IDTR", 2, "index", "rdx"},
+        {"GDTR_IDTR", 3, "address_size", "32"},  {"LDTR_TR", 1, "register", "r9"},
+        {"LDTR_TR", 1, "instruction", "ltr"},    {"LDTR_TR", 3, "instruction", "str"},
+        {"LDTR_TR", 5, "index", "r14"},          {"LDTR_TR", 5, "base", "r13"},
+    };
+    for (size_t k = 0; k < N(d); k++) {
+        const json_t *e = vx_test_find(ev, "vm_exit", d[k].name, d[k].nth);
+        const json_t *ii = json_object_get(e, "instruction");
+        ck_assert_msg(ii && !strcmp(vx_test_str(ii, d[k].key), d[k].val), "%s %d: %s = %s: %s",
+                      d[k].name, d[k].nth, d[k].key, d[k].val, e ? dump(e) : "missing");
+    }
+    json_decref(ev);
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1842,6 +1870,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_disabled_instructions_ud);
     tcase_add_test(tc, guest_getsec_cr4_cr8);
     tcase_add_test(tc, guest_io_bitmaps);
+    tcase_add_test(tc, guest_descriptor_table_exits);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
