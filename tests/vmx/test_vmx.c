@@ -1237,6 +1237,39 @@ START_TEST(guest_descriptor_table_exits)
 }
 END_TEST
 
+/* MSR bitmaps: the high-range read and write bitmaps, the low-range write
+ * bitmap, MSRs outside both ranges; the MSR accesses that did not exit
+ * ran in the guest. */
+START_TEST(guest_msr_bitmaps)
+{
+    static const exp_exit x[] = {
+        {31, 0, 0}, {31, 0, 0}, {31, 0, 0}, {32, 0, 0}, {32, 0, 0}, {31, 0, 0},
+        {32, 0, 0}, {31, 0, 0}, {32, 0, 0}, {31, 0, 0}, {18, 0, 0},
+    };
+    static const struct { const char *event; uint64_t msr; } g[] = {
+        {"msr_read", 0xc0000080}, {"msr_read", 0xc0000081}, {"msr_write", 0xc0000102},
+        {"msr_read", 0x174},
+    };
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_msr.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        size_t i, k = 0;
+        json_t *e;
+        json_array_foreach(ev, i, e) {
+            const char *name = vx_test_str(e, "event");
+            if (strncmp(name, "msr_", 4) || strcmp(vx_test_str(e, "mode"), "nonroot")) continue;
+            ck_assert_msg(k < N(g), "unexpected guest MSR access: %s", dump(e));
+            ck_assert_msg(!strcmp(name, g[k].event) && vx_test_u64(e, "msr", NONE) == g[k].msr &&
+                          !strcmp(vx_test_str(e, "outcome"), "ok"), "guest MSR access %zu: %s", k,
+                          dump(e));
+            k++;
+        }
+        ck_assert_uint_eq(k, N(g));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1871,6 +1904,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_getsec_cr4_cr8);
     tcase_add_test(tc, guest_io_bitmaps);
     tcase_add_test(tc, guest_descriptor_table_exits);
+    tcase_add_test(tc, guest_msr_bitmaps);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
