@@ -1270,6 +1270,20 @@ START_TEST(guest_msr_bitmaps)
 }
 END_TEST
 
+/* The VM-entry MSR-load, VM-exit MSR-store and VM-exit MSR-load areas
+ * (the program checks the stored values, in order, and the host's MSRs
+ * after each exit). */
+START_TEST(guest_msr_areas)
+{
+    static const exp_exit x[] = {{18, 0, 0}, {18, 0, 0}};
+    for (int cpu = 0; cpu < 2; cpu++) {
+        json_t *ev = run_pass("guest_msrarea.elf", cpu ? "minimal" : NULL, NULL);
+        check_exits(ev, x, N(x));
+        json_decref(ev);
+    }
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -1905,6 +1919,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_io_bitmaps);
     tcase_add_test(tc, guest_descriptor_table_exits);
     tcase_add_test(tc, guest_msr_bitmaps);
+    tcase_add_test(tc, guest_msr_areas);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
