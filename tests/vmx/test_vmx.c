@@ -1367,6 +1367,22 @@ START_TEST(vmx_abort)
 }
 END_TEST
 
+/* The guest state saved by six exits of different reasons (the program
+ * checks each field). */
+START_TEST(guest_saved_state)
+{
+    static const exp_exit x[] = {{10, 0, 0}, {18, 0, 0}, {12, 0, 0}, {31, 0, 0}, {10, 0, 0},
+                                 {18, 0, 0}};
+    json_t *ev = run_pass("guest_state.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    /* The CPL 3 exits: the vm_exit events are in the guest's user mode
+     * code, the entries after them resume at CPL 3. */
+    const json_t *e = vx_test_find(ev, "vm_exit", "CPUID", 1);
+    ck_assert_msg(e && !strcmp(vx_test_str(e, "insn"), "cpuid"), "%s", e ? dump(e) : "missing");
+    json_decref(ev);
+}
+END_TEST
+
 START_TEST(vmcall_root)
 {
     json_t *ev = run_pass("vmcall.elf", NULL, NULL);
@@ -2004,6 +2020,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_msr_bitmaps);
     tcase_add_test(tc, guest_msr_areas);
     tcase_add_test(tc, vmx_abort);
+    tcase_add_test(tc, guest_saved_state);
     tcase_add_test(tc, unmodelled_control);
     tcase_add_test(tc, guest_modes);
     tcase_add_test(tc, guest_more_exits);
