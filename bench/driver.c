@@ -19,6 +19,10 @@
  * Raw Unicorn runs the same loop bytes in the same child process: the
  * bytes of loop.S linked into this program, checked equal to the bytes
  * the program had in guest memory, at the same address.
+ *
+ * page_walks under EPT counts walks in a variant of its own, with the
+ * callback on translation events too; that variant runs once (its
+ * counts are the model's, the same every run) and its time is not used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,17 +123,46 @@ static void fig(const char *key, double v, const char *unit, const char *label)
 
 /* ---- timing marks (prog/bench.h) ---- */
 
+/* Translation events (page_walks' counted variants): what has been seen
+ * so far.  walks: `translation` events; refs: their references (each
+ * event's "references"), of which cached: EPT translations taken from a
+ * cached guest-physical mapping (a "cached" reference: one lookup, no
+ * memory reference); hits: `tlb_hit` events (--trace-tlb-hits); invs:
+ * `tlb_invalidate` events. */
+typedef struct xl_count {
+    uint64_t walks, refs, cached, hits, invs;
+} xl_count;
+
 typedef struct marks {
     int seen[MAX_MARKS];
     double t[MAX_MARKS];
     uint64_t icount[MAX_MARKS], seq[MAX_MARKS];
+    xl_count xc, at[MAX_MARKS];   /* counts so far, and at each mark */
 } marks;
 
-static void on_console(vmxsim *m, const vmxsim_event *ev, void *user)
+static void count_xlate(xl_count *c, const vmxsim_event *ev)
+{
+    if (!strcmp(ev->name, "translation")) {
+        c->walks++;
+        const char *s = strstr(ev->json, "\"references\":");
+        if (s) c->refs += strtoull(s + 13, NULL, 10);
+        for (s = ev->json; (s = strstr(s, "\"cached\":true")); s += 13) c->cached++;
+    } else if (!strcmp(ev->name, "tlb_hit")) {
+        c->hits++;
+    } else if (!strcmp(ev->name, "tlb_invalidate")) {
+        c->invs++;
+    }
+}
+
+static void on_event(vmxsim *m, const vmxsim_event *ev, void *user)
 {
     double t = now_s();   /* first: the mark is now */
     (void)m;
     marks *mk = user;
+    if (ev->kind == VMXSIM_EV_XLATE) {
+        count_xlate(&mk->xc, ev);
+        return;
+    }
     const char *s = strstr(ev->json, "\"text\":\"@");
     if (!s) return;
     char *end;
@@ -139,6 +172,7 @@ static void on_console(vmxsim *m, const vmxsim_event *ev, void *user)
     mk->t[k] = t;
     mk->icount[k] = ev->icount;
     mk->seq[k] = ev->seq;
+    mk->at[k] = mk->xc;
 }
 
 static double span(const marks *mk, int a, int b)
@@ -160,13 +194,16 @@ typedef struct bench_run {
     double seconds;       /* vmxsim_run, whole */
 } bench_run;
 
+/* counted: also count translation events, TLB hits among them
+ * (struct xl_count); no trace file is needed for that. */
 static void run_create(bench_run *r, const char *prog, uint64_t mem, const char *trace,
-                       const uint64_t *in, int nin)
+                       const uint64_t *in, int nin, int counted)
 {
     memset(r, 0, sizeof *r);
     r->con = open_memstream(&r->console, &r->console_len);
     if (!r->con) die("open_memstream: %s", strerror(errno));
-    vmxsim_options opt = {.mem_size = mem, .trace_path = trace, .console = r->con};
+    vmxsim_options opt = {.mem_size = mem, .trace_path = trace, .console = r->con,
+                          .trace_tlb_hits = counted};
     char err[256], path[4096];
     r->m = vmxsim_create(&opt, err, sizeof err);
     if (!r->m) die("vmxsim_create: %s", err);
@@ -176,7 +213,8 @@ static void run_create(bench_run *r, const char *prog, uint64_t mem, const char 
     for (int i = 0; i < nin; i++) p.in[i] = in[i];
     if (vmxsim_mem_write(r->m, BENCH_PARAMS_PA, &p, sizeof p) < 0)
         die("writing the parameter block: %s", vmxsim_error(r->m));
-    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE, on_console, &r->mk);
+    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE | (counted ? VMXSIM_EV_XLATE : 0), on_event,
+                        &r->mk);
 }
 
 /* Run to the end, which must be the program's own success (port 0xF4,
@@ -282,7 +320,7 @@ static void w_loop(const char *prog)
     uint64_t iters = scaled(LOOP_ITERS, 1000, 1ull << 40);
     uint64_t insns = iters * LOOP_INSNS_PER_ITER;
     bench_run r;
-    run_create(&r, prog, 0, NULL, &iters, 1);
+    run_create(&r, prog, 0, NULL, &iters, 1, 0);
     run_go(&r, prog);
     double t = span(&r.mk, 0, 1);
     uint64_t counted = r.mk.icount[1] - r.mk.icount[0];
@@ -326,7 +364,7 @@ static void w_exits(int traced)
     char tp[4096];
     trace_path(tp, sizeof tp, "exit_roundtrip");
     bench_run r;
-    run_create(&r, "exit_roundtrip.elf", 0, traced ? tp : NULL, &n, 1);
+    run_create(&r, "exit_roundtrip.elf", 0, traced ? tp : NULL, &n, 1, 0);
     run_go(&r, "exit_roundtrip");
     double t = span(&r.mk, 0, 1);
     if (r.p.out[0] != n || r.p.out[7] != n + 1)
@@ -364,7 +402,7 @@ static void w_trace(int traced)
     char tp[4096];
     trace_path(tp, sizeof tp, "trace_rate");
     bench_run r;
-    run_create(&r, "trace_io.elf", 0, traced ? tp : NULL, &n, 1);
+    run_create(&r, "trace_io.elf", 0, traced ? tp : NULL, &n, 1, 0);
     run_go(&r, "trace_rate");
     double t = span(&r.mk, 0, 1);
     uint64_t seq0 = r.mk.seq[0], seq1 = r.mk.seq[1], events = r.res.events;
@@ -394,54 +432,166 @@ static void w_trace(int traced)
 #undef KEY
 }
 
-/* page_walks: fill the frames with pw_value, run, check the sums. */
-static void w_pages(int guest)
+/* page_walks' variants: the program, the EPT's page shift (0: no EPT),
+ * and whether translation events are counted (a callback on every walk:
+ * the counts, deterministic, are those of the timed run of the same
+ * program, whose time the counting would distort). */
+static const struct pw_variant {
+    const char *name, *prog, *label;
+    unsigned shift;
+    int counted;
+} pw_variants[] = {
+    {"root", "page_walks.elf", "", 0, 0},
+    {"guest", "page_walks_guest.elf", "guest: ", 0, 0},
+    {"ept4k", "page_walks_ept.elf", "EPT 4K: ", 12, 0},
+    {"ept2m", "page_walks_ept.elf", "EPT 2M: ", 21, 0},
+    {"ept4k_walks", "page_walks_ept.elf", "EPT 4K: ", 12, 1},
+    {"ept2m_walks", "page_walks_ept.elf", "EPT 2M: ", 21, 1},
+};
+
+/* The phases of pw.c, marks 2i and 2i + 1; 5 and 6 only under EPT. */
+#define PW_PHASES 7
+static const struct { const char *key, *label; } pw_phase[PW_PHASES] = {
+    {"a_cold", "4K pages, first touch: pages/s"},
+    {"a_hit", "4K pages, translations cached"},
+    {"a_refill", "4K pages after MOV CR3: pages/s"},
+    {"b_cold", "2M pages, first touch per 4K"},
+    {"b_refill", "2M pages after MOV CR3, per 4K"},
+    {"a_invept", "4K pages after INVEPT: pages/s"},
+    {"b_invept", "2M pages after INVEPT, per 4K"},
+};
+
+/* Put pw_value(guest-physical address) where the EPT of pw_layout.h maps
+ * each address of regions A and B, and a different value at the host-
+ * physical addresses that equal those guest-physical ones. */
+static void pw_fill(vmxsim *m, unsigned shift)
 {
+    static uint64_t chunk[(1u << 20) / 8];
+    for (uint64_t base = PW_PA_A; base < PW_EPT_GTOP; base += sizeof chunk) {
+        for (size_t i = 0; i < sizeof chunk / 8; i++)
+            chunk[i] = shift ? ~pw_value(base + i * 8) : pw_value(base + i * 8);
+        if (vmxsim_mem_write(m, base, chunk, sizeof chunk) < 0) die("filling RAM: %s", vmxsim_error(m));
+    }
+    if (!shift) return;
+    for (uint64_t gpa = PW_PA_A; gpa < PW_EPT_GTOP; gpa += 4096) {
+        for (size_t i = 0; i < 512; i++) chunk[i] = pw_value(gpa + i * 8);
+        if (vmxsim_mem_write(m, pw_ept_hpa(gpa, shift), chunk, 4096) < 0)
+            die("filling RAM: %s", vmxsim_error(m));
+    }
+}
+
+/* page_walks: fill the frames with pw_value, run, check the sums. */
+static void w_pages(int which)
+{
+    const struct pw_variant *pv = &pw_variants[which];
     uint64_t na = scaled(PW_PAGES_A, 1, PW_MAX_A), nb = scaled(PW_MAX_B, 1, PW_MAX_B);
     uint64_t passes = PW_PASSES_A;
-    uint64_t in[3] = {na, nb, passes};
-    const char *prog = guest ? "page_walks_guest.elf" : "page_walks.elf";
+    uint64_t in[4] = {na, nb, passes, pv->shift};
+    int nphases = pv->shift ? 7 : 5;
     bench_run r;
-    run_create(&r, prog, PW_MEM, NULL, in, 3);
-    /* Known values in the frames (outside the timed phases). */
-    static uint64_t chunk[(1u << 20) / 8];
-    for (uint64_t base = PW_PA_A; base < PW_PA_B + PW_FRAMES_B * (2ull << 20); base += sizeof chunk) {
-        for (size_t i = 0; i < sizeof chunk / 8; i++) chunk[i] = pw_value(base + i * 8);
-        if (vmxsim_mem_write(r.m, base, chunk, sizeof chunk) < 0) die("filling RAM: %s", vmxsim_error(r.m));
-    }
-    run_go(&r, prog);
+    run_create(&r, pv->prog, pv->shift ? PW_EPT_MEM : PW_MEM, NULL, in, 4, pv->counted);
+    pw_fill(r.m, pv->shift);   /* outside the timed phases */
+    run_go(&r, pv->prog);
     uint64_t sum_a = 0, sum_b = 0;
     for (uint64_t i = 0; i < na; i++) sum_a += pw_value(pw_frame_a(i) + pw_offset(i));
     for (uint64_t i = 0; i < nb; i++) sum_b += pw_value(pw_pa_b(i));
-    const uint64_t want[5] = {sum_a, sum_a * passes, sum_a * passes, sum_b, sum_b};
-    for (int i = 0; i < 5; i++)
-        if (r.p.out[i] != want[i]) die("%s: phase %d read the wrong data (sum %llx, expected %llx)",
-                                       prog, i, (unsigned long long)r.p.out[i],
+    const uint64_t want[PW_PHASES] = {sum_a, sum_a * passes, sum_a * passes, sum_b, sum_b,
+                                      sum_a * passes, sum_b};
+    for (int i = 0; i < nphases; i++)
+        if (r.p.out[i] != want[i]) die("%s/%s: phase %d read the wrong data (sum %llx, expected %llx)",
+                                       pv->prog, pv->name, i, (unsigned long long)r.p.out[i],
                                        (unsigned long long)want[i]);
-    static const struct { const char *key, *label; } phase[5] = {
-        {"a_cold", "4K pages, first touch: pages/s"},
-        {"a_hit", "4K pages, translations cached"},
-        {"a_refill", "4K pages after MOV CR3: pages/s"},
-        {"b_cold", "2M pages, first touch per 4K"},
-        {"b_refill", "2M pages after MOV CR3, per 4K"},
-    };
-    const uint64_t pages[5] = {na, na * passes, na * passes, nb, nb};
-    const char *v = guest ? "guest" : "root";
-    char key[96];
-    for (int i = 0; i < 5; i++) {
+    /* A guest's exits: the VMCALL at the end, and under EPT one CPUID
+     * per INVEPT (vmm_ept.c). */
+    uint64_t exits = pv->shift ? passes + 2 : 1;
+    if (which > 0 && r.p.out[7] != exits)
+        die("%s/%s: %llu VM exits, expected %llu", pv->prog, pv->name,
+            (unsigned long long)r.p.out[7], (unsigned long long)exits);
+    const uint64_t pages[PW_PHASES] = {na, na * passes, na * passes, nb, nb, na * passes, nb};
+    const char *v = pv->name;
+    char key[96], label[96];
+#define KEY(s) (snprintf(key, sizeof key, "%s.%s_%s", v, pw_phase[i].key, s), key)
+    for (int i = 0; i < nphases; i++) {
         double t = span(&r.mk, 2 * i, 2 * i + 1);
-        snprintf(key, sizeof key, "%s.%s_pages", v, phase[i].key);
-        fig(key, (double)pages[i], "page", NULL);
-        snprintf(key, sizeof key, "%s.%s_seconds", v, phase[i].key);
-        fig(key, t, "s", NULL);
-        snprintf(key, sizeof key, "%s.%s_pages_per_s", v, phase[i].key);
-        char label[96];
-        snprintf(label, sizeof label, "%s%s", guest ? "guest: " : "", phase[i].label);
-        fig(key, (double)pages[i] / t, "page/s", label);
+        const marks *mk = &r.mk;
+        int a = 2 * i, b = 2 * i + 1;
+        fig(KEY("pages"), (double)pages[i], "page", NULL);
+        fig(KEY("insns"), (double)(mk->icount[b] - mk->icount[a]), "insn", NULL);
+        fig(KEY("seconds"), t, "s", NULL);
+        snprintf(label, sizeof label, "%s%s", pv->label, pw_phase[i].label);
+        fig(KEY("pages_per_s"), (double)pages[i] / t, "page/s", pv->counted ? NULL : label);
+        if (!pv->counted) continue;
+        xl_count c = {mk->at[b].walks - mk->at[a].walks, mk->at[b].refs - mk->at[a].refs,
+                      mk->at[b].cached - mk->at[a].cached, mk->at[b].hits - mk->at[a].hits,
+                      mk->at[b].invs - mk->at[a].invs};
+        fig(KEY("walks"), (double)c.walks, "walk", NULL);
+        fig(KEY("refs"), (double)c.refs, "ref", NULL);
+        fig(KEY("cached_ept_refs"), (double)c.cached, "ref", NULL);
+        fig(KEY("refs_per_walk"), c.walks ? (double)c.refs / (double)c.walks : 0, "ref", NULL);
+        fig(KEY("memory_refs_per_walk"), c.walks ? (double)(c.refs - c.cached) / (double)c.walks : 0,
+            "ref", NULL);
+        fig(KEY("tlb_hits"), (double)c.hits, "hit", NULL);
+        fig(KEY("invalidations"), (double)c.invs, "event", NULL);
     }
+#undef KEY
     run_destroy(&r);
     snprintf(key, sizeof key, "%s.peak_rss_kib", v);
-    fig(key, (double)vm_hwm_kib(), "KiB", guest ? "guest: peak RSS" : "peak RSS");
+    snprintf(label, sizeof label, "%speak RSS", pv->label);
+    fig(key, (double)vm_hwm_kib(), "KiB", pv->counted ? NULL : label);
+}
+
+/* A figure of this run, else of the first (variants run once). */
+static json_t *pw_get(const json_t *run, const json_t *first, const char *key)
+{
+    json_t *f = json_object_get(run, key);
+    return f ? f : json_object_get(first, key);
+}
+
+/* One run's figures of page_walks, with walks per second added after
+ * each phase's pages per second: the walks the counted variant saw in
+ * the phase (in the first run: it runs once) over the seconds its timed
+ * twin took in this run.  The twins must have retired the same
+ * instructions in the phase (the model is deterministic; a difference
+ * means they did not run alike). */
+
+static json_t *pw_derive(json_t *run, const json_t *first)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(run, key, val) {
+        json_object_set(out, key, val);
+        const char *dot = strchr(key, '.');
+        const char *tail = dot ? strstr(dot, "_pages_per_s") : NULL;
+        if (!tail || tail[12]) continue;
+        char v[32], ph[32], k2[128];
+        snprintf(v, sizeof v, "%.*s", (int)(dot - key), key);
+        snprintf(ph, sizeof ph, "%.*s", (int)(tail - dot - 1), dot + 1);
+        snprintf(k2, sizeof k2, "%s_walks.%s_walks", v, ph);
+        json_t *w = pw_get(run, first, k2);
+        if (!w || json_number_value(json_object_get(w, "value")) == 0) continue;
+        snprintf(k2, sizeof k2, "%s_walks.%s_insns", v, ph);
+        json_t *ci = pw_get(run, first, k2);
+        snprintf(k2, sizeof k2, "%s.%s_insns", v, ph);
+        json_t *ti = json_object_get(run, k2);
+        snprintf(k2, sizeof k2, "%s.%s_seconds", v, ph);
+        json_t *ts = json_object_get(run, k2);
+        if (!ci || !ti || !ts) die("page_walks: %s: figures missing", key);
+        double nc = json_number_value(json_object_get(ci, "value"));
+        double nt = json_number_value(json_object_get(ti, "value"));
+        if (nc != nt) die("page_walks: %s/%s: %.0f instructions timed, %.0f counted", v, ph, nt, nc);
+        const char *label = json_string_value(json_object_get(val, "label"));
+        const char *colon = label ? strstr(label, ": ") : NULL;
+        char lab[96];
+        snprintf(lab, sizeof lab, "%.*s  2-D walks/s in that phase", colon ? (int)(colon + 1 - label) : 0,
+                 label ? label : "");
+        double walks = json_number_value(json_object_get(w, "value"));
+        double secs = json_number_value(json_object_get(ts, "value"));
+        snprintf(k2, sizeof k2, "%s.%s_walks_per_s", v, ph);
+        json_object_set_new(out, k2, json_pack("{s:f, s:s, s:s}", "value", walks / secs,
+                                               "unit", "walk/s", "label", lab));
+    }
+    return out;
 }
 
 /* ================= the workloads and their variants ================= */
@@ -450,30 +600,40 @@ typedef struct variant {
     const char *name;
     void (*run)(int arg);
     int arg;
+    int once;   /* figures the same in every run (counts): the first run only */
 } variant;
 
 static void v_guest_loop(int a) { (void)a; w_loop("guest_loop.elf"); }
 static void v_root_loop(int a) { (void)a; w_loop("root_loop.elf"); }
 
+#define MAX_VARIANTS 6
+
 static const struct workload {
     const char *name, *what;
-    variant v[2];
+    variant v[MAX_VARIANTS];
+    /* Figures from several variants: one run's (and the first run's, for
+     * the variants run once) -> that run's figures with them added. */
+    json_t *(*derive)(json_t *run, const json_t *first);
 } workloads[] = {
     {"guest_loop", "exit-free 64-bit guest code (loop.S) under a VMM, against raw Unicorn "
                    "running the same bytes",
-     {{"run", v_guest_loop, 0}}},
+     {{"run", v_guest_loop, 0, 0}}, NULL},
     {"root_loop", "the same loop as a root program (no VMX), against raw Unicorn",
-     {{"run", v_root_loop, 0}}},
+     {{"run", v_root_loop, 0, 0}}, NULL},
     {"exit_roundtrip", "VM exit + VM entry round trips: a guest looping over CPUID, a VMM "
                        "that skips it and resumes; trace off, and trace to a file",
-     {{"trace_off", w_exits, 0}, {"trace_file", w_exits, 1}}},
+     {{"trace_off", w_exits, 0, 0}, {"trace_file", w_exits, 1, 0}}, NULL},
     {"trace_rate", "trace events and bytes per second written to a file (one io event per "
                    "OUT to an unused port), and the same OUTs untraced",
-     {{"trace_off", w_trace, 0}, {"trace_file", w_trace, 1}}},
+     {{"trace_off", w_trace, 0, 0}, {"trace_file", w_trace, 1, 0}}, NULL},
     {"page_walks", "translation misses: 4 KiB pages scattered over 40 MiB of linear space, "
-                   "then 1 GiB of 2 MiB pages aliasing 64 MiB of RAM; root program and the "
-                   "same code as a guest without EPT",
-     {{"root", w_pages, 0}, {"guest", w_pages, 1}}},
+                   "then 1 GiB of 2 MiB pages aliasing 64 MiB of RAM; root program, the "
+                   "same code as a guest without EPT, and under a 4-level EPT of 4 KiB or "
+                   "2 MiB pages that maps the frames elsewhere (two-dimensional walks), "
+                   "timed and with its translation events counted",
+     {{"root", w_pages, 0, 0}, {"guest", w_pages, 1, 0}, {"ept4k", w_pages, 2, 0},
+      {"ept2m", w_pages, 3, 0}, {"ept4k_walks", w_pages, 4, 1}, {"ept2m_walks", w_pages, 5, 1}},
+     pw_derive},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
@@ -489,7 +649,7 @@ static int child_main(const char *wname, const char *vname)
     const struct workload *w = find_workload(wname);
     if (!w) die("no workload %s", wname);
     child_figs = json_object();
-    for (int i = 0; i < 2 && w->v[i].name; i++) {
+    for (int i = 0; i < MAX_VARIANTS && w->v[i].name; i++) {
         if (strcmp(w->v[i].name, vname)) continue;
         w->v[i].run(w->v[i].arg);
         FILE *f = fdopen(CHILD_FD, "w");
@@ -756,8 +916,9 @@ int main(int argc, char **argv)
     int failed = 0;
     for (int s = 0; s < nsel; s++) {
         const struct workload *w = find_workload(sel[s]);
-        int nv = w->v[1].name ? 2 : 1;
-        json_t **runs = calloc((size_t)cfg.runs, sizeof *runs);
+        int nv = 0;
+        while (nv < MAX_VARIANTS && w->v[nv].name) nv++;
+        json_t **runs = calloc((size_t)cfg.runs, sizeof *runs), *first = NULL;
         int ok = 0;
         double t0 = now_s();
         /* Runs interleave the variants (off, file, off, file, ...), so
@@ -766,6 +927,7 @@ int main(int argc, char **argv)
             json_t *merged = json_object();
             int good = 1;
             for (int v = 0; v < nv; v++) {
+                if (rep > 0 && w->v[v].once) continue;
                 fprintf(stderr, "%s: run %d/%d, %s\n", w->name, rep + 1, cfg.runs, w->v[v].name);
                 json_t *f = spawn(self, w->name, w->v[v].name, rep);
                 if (!f) { good = 0; break; }
@@ -773,9 +935,16 @@ int main(int argc, char **argv)
                 json_decref(f);
             }
             if (!good) { json_decref(merged); break; }
+            if (w->derive) {
+                if (!first) first = json_deep_copy(merged);
+                json_t *d = w->derive(merged, first);
+                json_decref(merged);
+                merged = d;
+            }
             runs[ok++] = merged;
         }
         fprintf(stderr, "%s: %d runs in %.1f s\n", w->name, ok, now_s() - t0);
+        json_decref(first);
         if (ok < cfg.runs) {
             failed = 1;
             for (int i = 0; i < ok; i++) json_decref(runs[i]);
