@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "vmxsim.h"
+#include "../ept/tlb.h"   /* the walker (libvmxsim has it): the walker workload */
 #define BENCH_HOST
 #include "prog/bench.h"
 #include "prog/pw_layout.h"
@@ -594,6 +595,207 @@ static json_t *pw_derive(json_t *run, const json_t *first)
     return out;
 }
 
+/* ---- walker: vx_xlate_linear alone ---- */
+
+/* Guest paging and EPT of the walker workload, built in a host buffer
+ * that is the walker's "host-physical memory" (ept/xlate.h: RAM at 0):
+ *
+ *   - WK_PAGES linear pages, each at a random address among 2 PML4
+ *     entries x 4 PDPT entries x 8 PD entries x 512 (up to 64 page
+ *     tables), mapped (4-level paging, 4 KiB pages) to distinct random
+ *     guest-physical frames in [256 MiB, 512 MiB);
+ *   - the guest's paging structures at guest-physical 1 MiB and up;
+ *   - a 4-level EPT of 4 KiB pages mapping each guest-physical page used
+ *     (tables and frames) to the next free host page: host-physical
+ *     order is the order of first use, not the guest-physical one.
+ *
+ * Without a cache of guest-physical mappings every walk is the full
+ * two-dimensional one: 4 guest entries, each translated through 4 EPT
+ * entries first, and the final address through 4 more: 24 references
+ * (SDM Vol. 3C 29.3.2).  Once the accessed flags are set nothing is
+ * written. */
+#define WK_PAGES    4096u
+#define WK_HOST     (40ull << 20)   /* host buffer */
+#define WK_GPA_DATA (256ull << 20)
+#define WK_GPA_TOP  (512ull << 20)
+#define WK_STREAM   65536u          /* addresses, used round and round */
+#define WK_CALLS    4000000ull
+
+enum { WK_PEEK, WK_PLAIN, WK_CACHE, WK_CACHE_PEEK, WK_LOG, WK_MODES };
+static const struct { const char *name, *label; } wk_mode[WK_MODES] = {
+    {"peek", "VX_ACC_PEEK, no cache: 2-D walks/s"},
+    {"plain", "reads, no cache: 2-D walks/s"},
+    {"cache", "reads, guest-physical cache: walks/s"},
+    {"cache_peek", "VX_ACC_PEEK, cache filled: walks/s"},
+    {"log", "reads, no cache, walk log: walks/s"},
+};
+
+typedef struct wk_world {
+    uint8_t *ram;
+    uint64_t host_next, gpa_next;
+    uint32_t *g2h;           /* guest-physical page -> host page + 1 (0: unmapped) */
+    uint64_t ept_root, cr3;
+} wk_world;
+
+static uint64_t wk_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t wk_rand(void)   /* xorshift64*: fixed seed, the same every run */
+{
+    wk_rng ^= wk_rng >> 12;
+    wk_rng ^= wk_rng << 25;
+    wk_rng ^= wk_rng >> 27;
+    return wk_rng * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t *wk_at(wk_world *w, uint64_t hpa) { return (uint64_t *)(w->ram + hpa); }
+
+static uint64_t wk_host_page(wk_world *w)
+{
+    if (w->host_next + 4096 > WK_HOST) die("walker: host buffer full");
+    uint64_t h = w->host_next;
+    w->host_next += 4096;
+    return h;   /* calloc'd: zero */
+}
+
+/* The host page backing guest-physical page gpa, EPT entries made on
+ * first use: R/W/X, write-back (29.3.7), EPT A/D flags off. */
+static uint64_t wk_ept_map(wk_world *w, uint64_t gpa)
+{
+    uint32_t *slot = &w->g2h[gpa >> 12];
+    if (*slot) return (uint64_t)(*slot - 1) << 12;
+    uint64_t t = w->ept_root;
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = wk_at(w, t + ((gpa >> (12 + 9 * (level - 1))) & 511) * 8);
+        if (!*e) *e = wk_host_page(w) | 7;
+        t = *e & 0x000FFFFFFFFFF000ull;
+    }
+    uint64_t h = wk_host_page(w);
+    *wk_at(w, t + ((gpa >> 12) & 511) * 8) = h | 6u << 3 | 7;
+    *slot = (uint32_t)(h >> 12) + 1;
+    return h;
+}
+
+/* Map linear page la to guest-physical frame gpa (present, writable,
+ * supervisor; tables made on first use). */
+static void wk_guest_map(wk_world *w, uint64_t la, uint64_t gpa)
+{
+    uint64_t t = w->cr3;
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = wk_at(w, wk_ept_map(w, t) + ((la >> (12 + 9 * (level - 1))) & 511) * 8);
+        if (!*e) {
+            *e = w->gpa_next | 3;
+            w->gpa_next += 4096;
+            wk_ept_map(w, *e & ~0xFFFull);
+        }
+        t = *e & 0x000FFFFFFFFFF000ull;
+    }
+    *wk_at(w, wk_ept_map(w, t) + ((la >> 12) & 511) * 8) = gpa | 3;
+    wk_ept_map(w, gpa);
+}
+
+static void w_walker(int mode)
+{
+    /* What the model's default profile reports (IA32_VMX_EPT_VPID_CAP),
+     * as the model fills vx_ept at VM entry; MAXPHYADDR 46 is the
+     * profile's (profiles/). */
+    char err[256];
+    vmxsim_options mo = {0};
+    vmxsim *m = vmxsim_create(&mo, err, sizeof err);
+    if (!m) die("vmxsim_create: %s", err);
+    uint64_t cap;
+    if (vmxsim_msr_read(m, 0x48C, &cap) < 0) die("walker: IA32_VMX_EPT_VPID_CAP: %s", vmxsim_error(m));
+    vmxsim_destroy(m);
+
+    wk_world w = {.ram = calloc(1, WK_HOST), .host_next = 0, .gpa_next = 1u << 20,
+                  .g2h = calloc(WK_GPA_TOP >> 12, sizeof(uint32_t))};
+    if (!w.ram || !w.g2h) die("walker: out of memory");
+    w.ept_root = wk_host_page(&w);
+    w.cr3 = w.gpa_next;
+    w.gpa_next += 4096;
+    wk_ept_map(&w, w.cr3);
+    static uint64_t la[WK_PAGES], hpa[WK_PAGES], stream[WK_STREAM], want[WK_STREAM];
+    uint8_t *used = calloc((WK_GPA_TOP - WK_GPA_DATA) >> 12, 1);
+    for (unsigned i = 0; i < WK_PAGES; i++) {
+        uint64_t l, g;
+        int again;
+        do {   /* a linear page not yet mapped */
+            l = (1 + wk_rand() % 2) << 39 | (wk_rand() % 4) << 30 | (wk_rand() % 8) << 21 |
+                (wk_rand() % 512) << 12;
+            again = 0;
+            for (unsigned j = 0; j < i && !again; j++) again = la[j] == l;
+        } while (again);
+        do g = wk_rand() % ((WK_GPA_TOP - WK_GPA_DATA) >> 12); while (used[g]);
+        used[g] = 1;
+        la[i] = l;
+        wk_guest_map(&w, l, WK_GPA_DATA + (g << 12));
+        hpa[i] = wk_ept_map(&w, WK_GPA_DATA + (g << 12));
+    }
+    free(used);
+    for (unsigned k = 0; k < WK_STREAM; k++) {
+        unsigned i = (unsigned)(wk_rand() % WK_PAGES);
+        uint64_t off = wk_rand() & 0xFF8;
+        stream[k] = la[i] | off;
+        want[k] = hpa[i] | off;
+    }
+
+    vx_hostmem mem = {w.ram, WK_HOST};
+    vx_guest_paging pg = {.cr0 = 0x80010031, .cr3 = w.cr3, .cr4 = 0x20, .efer = 0x500,
+                          .maxphyaddr = 46, .page1gb = 1};
+    vx_ept ept = {.enabled = 1, .eptp = w.ept_root | 3u << 3 | 6, .cap = cap, .maxphyaddr = 46};
+    vx_tlb tlb;
+    if (vx_tlb_init(&tlb) < 0) die("walker: out of memory for the TLB");
+    vx_gpa_view view = {&tlb, w.ept_root};
+    vx_gpa_cache cache = vx_tlb_gpa_cache(&view);
+    vx_walk_log log;
+    int cached = mode == WK_CACHE || mode == WK_CACHE_PEEK;
+    vx_xlate_env env = {&pg, &ept, &mem, cached ? &cache : NULL, mode == WK_LOG ? &log : NULL};
+    unsigned acc = mode == WK_PEEK || mode == WK_CACHE_PEEK ? VX_ACC_PEEK : 0;
+
+    /* Once over every page, reading: sets the accessed flags (and fills
+     * the cache), and checks each translation and its references. */
+    vx_xlate_env env1 = env;
+    env1.log = &log;
+    for (unsigned i = 0; i < WK_PAGES; i++) {
+        vx_xlate x;
+        log.n = 0;
+        if (vx_xlate_linear(&env1, la[i], 0, &x) != VX_XL_OK || x.hpa != hpa[i])
+            die("walker: page %u (la %llx) did not translate to %llx", i, (unsigned long long)la[i],
+                (unsigned long long)hpa[i]);
+    }
+    log.n = 0;
+    vx_xlate x0;
+    vx_xlate_env env2 = {&pg, &ept, &mem, NULL, &log};
+    vx_xlate_linear(&env2, la[0], VX_ACC_PEEK, &x0);
+    if (log.n != 24) die("walker: a walk made %u references, not 24", log.n);
+
+    uint64_t calls = scaled(WK_CALLS, 10000, 1ull << 40), bad = 0, sum = 0, wsum = 0;
+    double t0 = now_s();
+    for (uint64_t c = 0; c < calls; c++) {
+        unsigned k = (unsigned)(c % WK_STREAM);
+        vx_xlate x;
+        log.n = 0;
+        bad += vx_xlate_linear(&env, stream[k], acc, &x) != VX_XL_OK;
+        sum += x.hpa;
+    }
+    double t = now_s() - t0;
+    for (uint64_t c = 0; c < calls; c++) wsum += want[c % WK_STREAM];
+    if (bad || sum != wsum) die("walker/%s: %llu walks failed, or the addresses are wrong", wk_mode[mode].name,
+                                (unsigned long long)bad);
+    unsigned long long ghits = tlb.gpa_hits;
+    vx_tlb_fini(&tlb);
+    free(w.ram);
+    free(w.g2h);
+
+    char key[96];
+#define KEY(s) (snprintf(key, sizeof key, "%s.%s", wk_mode[mode].name, s), key)
+    fig(KEY("walks"), (double)calls, "walk", NULL);
+    fig(KEY("seconds"), t, "s", NULL);
+    fig(KEY("ns_per_walk"), t / (double)calls * 1e9, "ns", NULL);
+    fig(KEY("walks_per_s"), (double)calls / t, "walk/s", wk_mode[mode].label);
+    fig(KEY("host_bytes_used"), (double)w.host_next, "B", NULL);
+    if (cached) fig(KEY("gpa_cache_hits"), (double)ghits, "hit", NULL);
+#undef KEY
+}
+
 /* ================= the workloads and their variants ================= */
 
 typedef struct variant {
@@ -634,6 +836,14 @@ static const struct workload {
      {{"root", w_pages, 0, 0}, {"guest", w_pages, 1, 0}, {"ept4k", w_pages, 2, 0},
       {"ept2m", w_pages, 3, 0}, {"ept4k_walks", w_pages, 4, 1}, {"ept2m_walks", w_pages, 5, 1}},
      pw_derive},
+    {"walker", "the two-dimensional walker alone (ept/xlate.h vx_xlate_linear): 4-level "
+               "guest paging over a 4-level EPT in a host buffer, random addresses over "
+               "4,096 mapped pages; with and without VX_ACC_PEEK, the guest-physical cache "
+               "hook and a walk log",
+     {{"peek", w_walker, WK_PEEK, 0}, {"plain", w_walker, WK_PLAIN, 0},
+      {"cache", w_walker, WK_CACHE, 0}, {"cache_peek", w_walker, WK_CACHE_PEEK, 0},
+      {"log", w_walker, WK_LOG, 0}},
+     NULL},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
