@@ -155,6 +155,27 @@ static void count_xlate(xl_count *c, const vmxsim_event *ev)
     }
 }
 
+/* Profiling one phase: with VMXSIM_BENCH_PERF_CTL=FIFO (perf record's
+ * --control fifo:FIFO, started with -D -1: disabled) and
+ * VMXSIM_BENCH_PERF_MARKS=A,B, mark A enables perf's events and mark B
+ * disables them (docs/bench.md). */
+static struct { int fd, on, off; } perf_ctl = {-1, -1, -1};
+
+static void perf_ctl_init(void)
+{
+    const char *fifo = getenv("VMXSIM_BENCH_PERF_CTL"), *marks = getenv("VMXSIM_BENCH_PERF_MARKS");
+    if (!fifo || !marks || sscanf(marks, "%d,%d", &perf_ctl.on, &perf_ctl.off) != 2) return;
+    perf_ctl.fd = open(fifo, O_WRONLY);
+    if (perf_ctl.fd < 0) die("%s: %s", fifo, strerror(errno));
+}
+
+static void perf_ctl_mark(int k)
+{
+    const char *cmd = k == perf_ctl.on ? "enable\n" : k == perf_ctl.off ? "disable\n" : NULL;
+    if (perf_ctl.fd >= 0 && cmd && write(perf_ctl.fd, cmd, strlen(cmd)) < 0)
+        die("perf control: %s", strerror(errno));
+}
+
 static void on_event(vmxsim *m, const vmxsim_event *ev, void *user)
 {
     double t = now_s();   /* first: the mark is now */
@@ -174,6 +195,7 @@ static void on_event(vmxsim *m, const vmxsim_event *ev, void *user)
     mk->icount[k] = ev->icount;
     mk->seq[k] = ev->seq;
     mk->at[k] = mk->xc;
+    perf_ctl_mark((int)k);
 }
 
 static double span(const marks *mk, int a, int b)
@@ -859,6 +881,7 @@ static int child_main(const char *wname, const char *vname)
     const struct workload *w = find_workload(wname);
     if (!w) die("no workload %s", wname);
     child_figs = json_object();
+    perf_ctl_init();
     for (int i = 0; i < MAX_VARIANTS && w->v[i].name; i++) {
         if (strcmp(w->v[i].name, vname)) continue;
         w->v[i].run(w->v[i].arg);
