@@ -134,12 +134,34 @@ typedef struct xl_count {
     uint64_t walks, refs, cached, hits, invs;
 } xl_count;
 
+/* The end event's summary of the run's walks (its "cycles" "walks":
+ * walks, guest and EPT memory references, TLB hits); seen 0 if absent. */
+typedef struct end_walks {
+    int seen;
+    uint64_t walks, guest_refs, ept_refs, tlb_hits;
+} end_walks;
+
 typedef struct marks {
     int seen[MAX_MARKS];
     double t[MAX_MARKS];
     uint64_t icount[MAX_MARKS], seq[MAX_MARKS];
     xl_count xc, at[MAX_MARKS];   /* counts so far, and at each mark */
+    end_walks end;
 } marks;
+
+static void read_end(end_walks *e, const char *json)
+{
+    json_t *ev = json_loads(json, 0, NULL);
+    json_t *w = json_object_get(json_object_get(ev, "cycles"), "walks");
+    if (json_is_object(w)) {
+        e->seen = 1;
+        e->walks = (uint64_t)json_integer_value(json_object_get(w, "walks"));
+        e->guest_refs = (uint64_t)json_integer_value(json_object_get(w, "guest_refs"));
+        e->ept_refs = (uint64_t)json_integer_value(json_object_get(w, "ept_refs"));
+        e->tlb_hits = (uint64_t)json_integer_value(json_object_get(w, "tlb_hits"));
+    }
+    json_decref(ev);
+}
 
 static void count_xlate(xl_count *c, const vmxsim_event *ev)
 {
@@ -183,6 +205,10 @@ static void on_event(vmxsim *m, const vmxsim_event *ev, void *user)
     marks *mk = user;
     if (ev->kind == VMXSIM_EV_XLATE) {
         count_xlate(&mk->xc, ev);
+        return;
+    }
+    if (ev->kind == VMXSIM_EV_END) {
+        read_end(&mk->end, ev->json);
         return;
     }
     const char *s = strstr(ev->json, "\"text\":\"@");
@@ -236,7 +262,7 @@ static void run_create(bench_run *r, const char *prog, uint64_t mem, const char 
     for (int i = 0; i < nin; i++) p.in[i] = in[i];
     if (vmxsim_mem_write(r->m, BENCH_PARAMS_PA, &p, sizeof p) < 0)
         die("writing the parameter block: %s", vmxsim_error(r->m));
-    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE | (counted ? VMXSIM_EV_XLATE : 0), on_event,
+    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE | VMXSIM_EV_END | (counted ? VMXSIM_EV_XLATE : 0), on_event,
                         &r->mk);
 }
 
@@ -557,6 +583,19 @@ static void w_pages(int which)
         fig(KEY("invalidations"), (double)c.invs, "event", NULL);
     }
 #undef KEY
+    /* The whole run's walks, as the model's end event sums them: a
+     * counted run must have seen each as a translation event. */
+    const end_walks *e = &r.mk.end;
+    if (!e->seen) die("%s/%s: the end event has no walk summary", pv->prog, v);
+    if (pv->counted && e->walks != r.mk.xc.walks)
+        die("%s/%s: %llu translation events, the end event counts %llu walks", pv->prog, v,
+            (unsigned long long)r.mk.xc.walks, (unsigned long long)e->walks);
+#define RKEY(s) (snprintf(key, sizeof key, "%s.run_%s", v, s), key)
+    fig(RKEY("walks"), (double)e->walks, "walk", NULL);
+    fig(RKEY("guest_refs"), (double)e->guest_refs, "ref", NULL);
+    fig(RKEY("ept_refs"), (double)e->ept_refs, "ref", NULL);
+    fig(RKEY("tlb_hits"), (double)e->tlb_hits, "hit", NULL);
+#undef RKEY
     run_destroy(&r);
     snprintf(key, sizeof key, "%s.peak_rss_kib", v);
     snprintf(label, sizeof label, "%speak RSS", pv->label);
@@ -584,6 +623,16 @@ static json_t *pw_derive(json_t *run, const json_t *first)
     json_t *val;
     json_object_foreach(run, key, val) {
         json_object_set(out, key, val);
+        /* The timed run walked as often as its counted twin. */
+        const char *rw = strstr(key, ".run_walks");
+        if (rw && !rw[10] && !strstr(key, "_walks.")) {
+            char k2[128];
+            snprintf(k2, sizeof k2, "%.*s_walks.run_walks", (int)(rw - key), key);
+            json_t *cw = pw_get(run, first, k2);
+            if (cw && json_number_value(json_object_get(cw, "value")) !=
+                          json_number_value(json_object_get(val, "value")))
+                die("page_walks: %s differs from %s", key, k2);
+        }
         const char *dot = strchr(key, '.');
         const char *tail = dot ? strstr(dot, "_pages_per_s") : NULL;
         if (!tail || tail[12]) continue;
