@@ -19,6 +19,10 @@
  * Raw Unicorn runs the same loop bytes in the same child process: the
  * bytes of loop.S linked into this program, checked equal to the bytes
  * the program had in guest memory, at the same address.
+ *
+ * page_walks under EPT counts walks in a variant of its own, with the
+ * callback on translation events too; that variant runs once (its
+ * counts are the model's, the same every run) and its time is not used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #include "vmxsim.h"
+#include "../ept/tlb.h"   /* the walker (libvmxsim has it): the walker workload */
 #define BENCH_HOST
 #include "prog/bench.h"
 #include "prog/pw_layout.h"
@@ -119,17 +124,93 @@ static void fig(const char *key, double v, const char *unit, const char *label)
 
 /* ---- timing marks (prog/bench.h) ---- */
 
+/* Translation events (page_walks' counted variants): what has been seen
+ * so far.  walks: `translation` events; refs: their references (each
+ * event's "references"), of which cached: EPT translations taken from a
+ * cached guest-physical mapping (a "cached" reference: one lookup, no
+ * memory reference); hits: `tlb_hit` events (--trace-tlb-hits); invs:
+ * `tlb_invalidate` events. */
+typedef struct xl_count {
+    uint64_t walks, refs, cached, hits, invs;
+} xl_count;
+
+/* The end event's summary of the run's walks (its "cycles" "walks":
+ * walks, guest and EPT memory references, TLB hits); seen 0 if absent. */
+typedef struct end_walks {
+    int seen;
+    uint64_t walks, guest_refs, ept_refs, tlb_hits;
+} end_walks;
+
 typedef struct marks {
     int seen[MAX_MARKS];
     double t[MAX_MARKS];
     uint64_t icount[MAX_MARKS], seq[MAX_MARKS];
+    xl_count xc, at[MAX_MARKS];   /* counts so far, and at each mark */
+    end_walks end;
 } marks;
 
-static void on_console(vmxsim *m, const vmxsim_event *ev, void *user)
+static void read_end(end_walks *e, const char *json)
+{
+    json_t *ev = json_loads(json, 0, NULL);
+    json_t *w = json_object_get(json_object_get(ev, "cycles"), "walks");
+    if (json_is_object(w)) {
+        e->seen = 1;
+        e->walks = (uint64_t)json_integer_value(json_object_get(w, "walks"));
+        e->guest_refs = (uint64_t)json_integer_value(json_object_get(w, "guest_refs"));
+        e->ept_refs = (uint64_t)json_integer_value(json_object_get(w, "ept_refs"));
+        e->tlb_hits = (uint64_t)json_integer_value(json_object_get(w, "tlb_hits"));
+    }
+    json_decref(ev);
+}
+
+static void count_xlate(xl_count *c, const vmxsim_event *ev)
+{
+    if (!strcmp(ev->name, "translation")) {
+        c->walks++;
+        const char *s = strstr(ev->json, "\"references\":");
+        if (s) c->refs += strtoull(s + 13, NULL, 10);
+        for (s = ev->json; (s = strstr(s, "\"cached\":true")); s += 13) c->cached++;
+    } else if (!strcmp(ev->name, "tlb_hit")) {
+        c->hits++;
+    } else if (!strcmp(ev->name, "tlb_invalidate")) {
+        c->invs++;
+    }
+}
+
+/* Profiling one phase: with VMXSIM_BENCH_PERF_CTL=FIFO (perf record's
+ * --control fifo:FIFO, started with -D -1: disabled) and
+ * VMXSIM_BENCH_PERF_MARKS=A,B, mark A enables perf's events and mark B
+ * disables them (docs/bench.md). */
+static struct { int fd, on, off; } perf_ctl = {-1, -1, -1};
+
+static void perf_ctl_init(void)
+{
+    const char *fifo = getenv("VMXSIM_BENCH_PERF_CTL"), *marks = getenv("VMXSIM_BENCH_PERF_MARKS");
+    if (!fifo || !marks || sscanf(marks, "%d,%d", &perf_ctl.on, &perf_ctl.off) != 2) return;
+    perf_ctl.fd = open(fifo, O_WRONLY);
+    if (perf_ctl.fd < 0) die("%s: %s", fifo, strerror(errno));
+}
+
+static void perf_ctl_mark(int k)
+{
+    const char *cmd = k == perf_ctl.on ? "enable\n" : k == perf_ctl.off ? "disable\n" : NULL;
+    if (perf_ctl.fd >= 0 && cmd && write(perf_ctl.fd, cmd, strlen(cmd)) < 0)
+        die("perf control: %s", strerror(errno));
+}
+
+static void on_event(vmxsim *m, const vmxsim_event *ev, void *user)
 {
     double t = now_s();   /* first: the mark is now */
     (void)m;
     marks *mk = user;
+    if (ev->kind == VMXSIM_EV_XLATE) {
+        count_xlate(&mk->xc, ev);
+        return;
+    }
+    if (ev->kind == VMXSIM_EV_END) {
+        read_end(&mk->end, ev->json);
+        return;
+    }
     const char *s = strstr(ev->json, "\"text\":\"@");
     if (!s) return;
     char *end;
@@ -139,6 +220,8 @@ static void on_console(vmxsim *m, const vmxsim_event *ev, void *user)
     mk->t[k] = t;
     mk->icount[k] = ev->icount;
     mk->seq[k] = ev->seq;
+    mk->at[k] = mk->xc;
+    perf_ctl_mark((int)k);
 }
 
 static double span(const marks *mk, int a, int b)
@@ -160,13 +243,16 @@ typedef struct bench_run {
     double seconds;       /* vmxsim_run, whole */
 } bench_run;
 
+/* counted: also count translation events, TLB hits among them
+ * (struct xl_count); no trace file is needed for that. */
 static void run_create(bench_run *r, const char *prog, uint64_t mem, const char *trace,
-                       const uint64_t *in, int nin)
+                       const uint64_t *in, int nin, int counted)
 {
     memset(r, 0, sizeof *r);
     r->con = open_memstream(&r->console, &r->console_len);
     if (!r->con) die("open_memstream: %s", strerror(errno));
-    vmxsim_options opt = {.mem_size = mem, .trace_path = trace, .console = r->con};
+    vmxsim_options opt = {.mem_size = mem, .trace_path = trace, .console = r->con,
+                          .trace_tlb_hits = counted};
     char err[256], path[4096];
     r->m = vmxsim_create(&opt, err, sizeof err);
     if (!r->m) die("vmxsim_create: %s", err);
@@ -176,7 +262,8 @@ static void run_create(bench_run *r, const char *prog, uint64_t mem, const char 
     for (int i = 0; i < nin; i++) p.in[i] = in[i];
     if (vmxsim_mem_write(r->m, BENCH_PARAMS_PA, &p, sizeof p) < 0)
         die("writing the parameter block: %s", vmxsim_error(r->m));
-    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE, on_console, &r->mk);
+    vmxsim_set_callback(r->m, VMXSIM_EV_CONSOLE | VMXSIM_EV_END | (counted ? VMXSIM_EV_XLATE : 0), on_event,
+                        &r->mk);
 }
 
 /* Run to the end, which must be the program's own success (port 0xF4,
@@ -282,7 +369,7 @@ static void w_loop(const char *prog)
     uint64_t iters = scaled(LOOP_ITERS, 1000, 1ull << 40);
     uint64_t insns = iters * LOOP_INSNS_PER_ITER;
     bench_run r;
-    run_create(&r, prog, 0, NULL, &iters, 1);
+    run_create(&r, prog, 0, NULL, &iters, 1, 0);
     run_go(&r, prog);
     double t = span(&r.mk, 0, 1);
     uint64_t counted = r.mk.icount[1] - r.mk.icount[0];
@@ -326,7 +413,7 @@ static void w_exits(int traced)
     char tp[4096];
     trace_path(tp, sizeof tp, "exit_roundtrip");
     bench_run r;
-    run_create(&r, "exit_roundtrip.elf", 0, traced ? tp : NULL, &n, 1);
+    run_create(&r, "exit_roundtrip.elf", 0, traced ? tp : NULL, &n, 1, 0);
     run_go(&r, "exit_roundtrip");
     double t = span(&r.mk, 0, 1);
     if (r.p.out[0] != n || r.p.out[7] != n + 1)
@@ -364,7 +451,7 @@ static void w_trace(int traced)
     char tp[4096];
     trace_path(tp, sizeof tp, "trace_rate");
     bench_run r;
-    run_create(&r, "trace_io.elf", 0, traced ? tp : NULL, &n, 1);
+    run_create(&r, "trace_io.elf", 0, traced ? tp : NULL, &n, 1, 0);
     run_go(&r, "trace_rate");
     double t = span(&r.mk, 0, 1);
     uint64_t seq0 = r.mk.seq[0], seq1 = r.mk.seq[1], events = r.res.events;
@@ -394,54 +481,390 @@ static void w_trace(int traced)
 #undef KEY
 }
 
-/* page_walks: fill the frames with pw_value, run, check the sums. */
-static void w_pages(int guest)
+/* page_walks' variants: the program, the EPT's page shift (0: no EPT),
+ * and whether translation events are counted (a callback on every walk:
+ * the counts, deterministic, are those of the timed run of the same
+ * program, whose time the counting would distort). */
+static const struct pw_variant {
+    const char *name, *prog, *label;
+    unsigned shift;
+    int counted;
+} pw_variants[] = {
+    {"root", "page_walks.elf", "", 0, 0},
+    {"guest", "page_walks_guest.elf", "guest: ", 0, 0},
+    {"ept4k", "page_walks_ept.elf", "EPT 4K: ", 12, 0},
+    {"ept2m", "page_walks_ept.elf", "EPT 2M: ", 21, 0},
+    {"ept4k_walks", "page_walks_ept.elf", "EPT 4K: ", 12, 1},
+    {"ept2m_walks", "page_walks_ept.elf", "EPT 2M: ", 21, 1},
+};
+
+/* The phases of pw.c, marks 2i and 2i + 1; 5 and 6 only under EPT. */
+#define PW_PHASES 7
+static const struct { const char *key, *label; } pw_phase[PW_PHASES] = {
+    {"a_cold", "4K pages, first touch: pages/s"},
+    {"a_hit", "4K pages, translations cached"},
+    {"a_refill", "4K pages after MOV CR3: pages/s"},
+    {"b_cold", "2M pages, first touch per 4K"},
+    {"b_refill", "2M pages after MOV CR3, per 4K"},
+    {"a_invept", "4K pages after INVEPT: pages/s"},
+    {"b_invept", "2M pages after INVEPT, per 4K"},
+};
+
+/* Put pw_value(guest-physical address) where the EPT of pw_layout.h maps
+ * each address of regions A and B, and a different value at the host-
+ * physical addresses that equal those guest-physical ones. */
+static void pw_fill(vmxsim *m, unsigned shift)
 {
+    static uint64_t chunk[(1u << 20) / 8];
+    for (uint64_t base = PW_PA_A; base < PW_EPT_GTOP; base += sizeof chunk) {
+        for (size_t i = 0; i < sizeof chunk / 8; i++)
+            chunk[i] = shift ? ~pw_value(base + i * 8) : pw_value(base + i * 8);
+        if (vmxsim_mem_write(m, base, chunk, sizeof chunk) < 0) die("filling RAM: %s", vmxsim_error(m));
+    }
+    if (!shift) return;
+    for (uint64_t gpa = PW_PA_A; gpa < PW_EPT_GTOP; gpa += 4096) {
+        for (size_t i = 0; i < 512; i++) chunk[i] = pw_value(gpa + i * 8);
+        if (vmxsim_mem_write(m, pw_ept_hpa(gpa, shift), chunk, 4096) < 0)
+            die("filling RAM: %s", vmxsim_error(m));
+    }
+}
+
+/* page_walks: fill the frames with pw_value, run, check the sums. */
+static void w_pages(int which)
+{
+    const struct pw_variant *pv = &pw_variants[which];
     uint64_t na = scaled(PW_PAGES_A, 1, PW_MAX_A), nb = scaled(PW_MAX_B, 1, PW_MAX_B);
     uint64_t passes = PW_PASSES_A;
-    uint64_t in[3] = {na, nb, passes};
-    const char *prog = guest ? "page_walks_guest.elf" : "page_walks.elf";
+    uint64_t in[4] = {na, nb, passes, pv->shift};
+    int nphases = pv->shift ? 7 : 5;
     bench_run r;
-    run_create(&r, prog, PW_MEM, NULL, in, 3);
-    /* Known values in the frames (outside the timed phases). */
-    static uint64_t chunk[(1u << 20) / 8];
-    for (uint64_t base = PW_PA_A; base < PW_PA_B + PW_FRAMES_B * (2ull << 20); base += sizeof chunk) {
-        for (size_t i = 0; i < sizeof chunk / 8; i++) chunk[i] = pw_value(base + i * 8);
-        if (vmxsim_mem_write(r.m, base, chunk, sizeof chunk) < 0) die("filling RAM: %s", vmxsim_error(r.m));
-    }
-    run_go(&r, prog);
+    run_create(&r, pv->prog, pv->shift ? PW_EPT_MEM : PW_MEM, NULL, in, 4, pv->counted);
+    pw_fill(r.m, pv->shift);   /* outside the timed phases */
+    run_go(&r, pv->prog);
     uint64_t sum_a = 0, sum_b = 0;
     for (uint64_t i = 0; i < na; i++) sum_a += pw_value(pw_frame_a(i) + pw_offset(i));
     for (uint64_t i = 0; i < nb; i++) sum_b += pw_value(pw_pa_b(i));
-    const uint64_t want[5] = {sum_a, sum_a * passes, sum_a * passes, sum_b, sum_b};
-    for (int i = 0; i < 5; i++)
-        if (r.p.out[i] != want[i]) die("%s: phase %d read the wrong data (sum %llx, expected %llx)",
-                                       prog, i, (unsigned long long)r.p.out[i],
+    const uint64_t want[PW_PHASES] = {sum_a, sum_a * passes, sum_a * passes, sum_b, sum_b,
+                                      sum_a * passes, sum_b};
+    for (int i = 0; i < nphases; i++)
+        if (r.p.out[i] != want[i]) die("%s/%s: phase %d read the wrong data (sum %llx, expected %llx)",
+                                       pv->prog, pv->name, i, (unsigned long long)r.p.out[i],
                                        (unsigned long long)want[i]);
-    static const struct { const char *key, *label; } phase[5] = {
-        {"a_cold", "4K pages, first touch: pages/s"},
-        {"a_hit", "4K pages, translations cached"},
-        {"a_refill", "4K pages after MOV CR3: pages/s"},
-        {"b_cold", "2M pages, first touch per 4K"},
-        {"b_refill", "2M pages after MOV CR3, per 4K"},
-    };
-    const uint64_t pages[5] = {na, na * passes, na * passes, nb, nb};
-    const char *v = guest ? "guest" : "root";
-    char key[96];
-    for (int i = 0; i < 5; i++) {
+    /* A guest's exits: the VMCALL at the end, and under EPT one CPUID
+     * per INVEPT (vmm_ept.c). */
+    uint64_t exits = pv->shift ? passes + 2 : 1;
+    if (which > 0 && r.p.out[7] != exits)
+        die("%s/%s: %llu VM exits, expected %llu", pv->prog, pv->name,
+            (unsigned long long)r.p.out[7], (unsigned long long)exits);
+    const uint64_t pages[PW_PHASES] = {na, na * passes, na * passes, nb, nb, na * passes, nb};
+    const char *v = pv->name;
+    char key[96], label[96];
+#define KEY(s) (snprintf(key, sizeof key, "%s.%s_%s", v, pw_phase[i].key, s), key)
+    for (int i = 0; i < nphases; i++) {
         double t = span(&r.mk, 2 * i, 2 * i + 1);
-        snprintf(key, sizeof key, "%s.%s_pages", v, phase[i].key);
-        fig(key, (double)pages[i], "page", NULL);
-        snprintf(key, sizeof key, "%s.%s_seconds", v, phase[i].key);
-        fig(key, t, "s", NULL);
-        snprintf(key, sizeof key, "%s.%s_pages_per_s", v, phase[i].key);
-        char label[96];
-        snprintf(label, sizeof label, "%s%s", guest ? "guest: " : "", phase[i].label);
-        fig(key, (double)pages[i] / t, "page/s", label);
+        const marks *mk = &r.mk;
+        int a = 2 * i, b = 2 * i + 1;
+        fig(KEY("pages"), (double)pages[i], "page", NULL);
+        fig(KEY("insns"), (double)(mk->icount[b] - mk->icount[a]), "insn", NULL);
+        fig(KEY("seconds"), t, "s", NULL);
+        snprintf(label, sizeof label, "%s%s", pv->label, pw_phase[i].label);
+        fig(KEY("pages_per_s"), (double)pages[i] / t, "page/s", pv->counted ? NULL : label);
+        if (!pv->counted) continue;
+        xl_count c = {mk->at[b].walks - mk->at[a].walks, mk->at[b].refs - mk->at[a].refs,
+                      mk->at[b].cached - mk->at[a].cached, mk->at[b].hits - mk->at[a].hits,
+                      mk->at[b].invs - mk->at[a].invs};
+        fig(KEY("walks"), (double)c.walks, "walk", NULL);
+        fig(KEY("refs"), (double)c.refs, "ref", NULL);
+        fig(KEY("cached_ept_refs"), (double)c.cached, "ref", NULL);
+        fig(KEY("refs_per_walk"), c.walks ? (double)c.refs / (double)c.walks : 0, "ref", NULL);
+        fig(KEY("memory_refs_per_walk"), c.walks ? (double)(c.refs - c.cached) / (double)c.walks : 0,
+            "ref", NULL);
+        fig(KEY("tlb_hits"), (double)c.hits, "hit", NULL);
+        fig(KEY("invalidations"), (double)c.invs, "event", NULL);
     }
+#undef KEY
+    /* The whole run's walks, as the model's end event sums them: a
+     * counted run must have seen each as a translation event. */
+    const end_walks *e = &r.mk.end;
+    if (!e->seen) die("%s/%s: the end event has no walk summary", pv->prog, v);
+    if (pv->counted && e->walks != r.mk.xc.walks)
+        die("%s/%s: %llu translation events, the end event counts %llu walks", pv->prog, v,
+            (unsigned long long)r.mk.xc.walks, (unsigned long long)e->walks);
+#define RKEY(s) (snprintf(key, sizeof key, "%s.run_%s", v, s), key)
+    fig(RKEY("walks"), (double)e->walks, "walk", NULL);
+    fig(RKEY("guest_refs"), (double)e->guest_refs, "ref", NULL);
+    fig(RKEY("ept_refs"), (double)e->ept_refs, "ref", NULL);
+    fig(RKEY("tlb_hits"), (double)e->tlb_hits, "hit", NULL);
+#undef RKEY
     run_destroy(&r);
     snprintf(key, sizeof key, "%s.peak_rss_kib", v);
-    fig(key, (double)vm_hwm_kib(), "KiB", guest ? "guest: peak RSS" : "peak RSS");
+    snprintf(label, sizeof label, "%speak RSS", pv->label);
+    fig(key, (double)vm_hwm_kib(), "KiB", pv->counted ? NULL : label);
+}
+
+/* A figure of this run, else of the first (variants run once). */
+static json_t *pw_get(const json_t *run, const json_t *first, const char *key)
+{
+    json_t *f = json_object_get(run, key);
+    return f ? f : json_object_get(first, key);
+}
+
+/* One run's figures of page_walks, with walks per second added after
+ * each phase's pages per second: the walks the counted variant saw in
+ * the phase (in the first run: it runs once) over the seconds its timed
+ * twin took in this run.  The twins must have retired the same
+ * instructions in the phase (the model is deterministic; a difference
+ * means they did not run alike). */
+
+static json_t *pw_derive(json_t *run, const json_t *first)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(run, key, val) {
+        json_object_set(out, key, val);
+        /* The timed run walked as often as its counted twin. */
+        const char *rw = strstr(key, ".run_walks");
+        if (rw && !rw[10] && !strstr(key, "_walks.")) {
+            char k2[128];
+            snprintf(k2, sizeof k2, "%.*s_walks.run_walks", (int)(rw - key), key);
+            json_t *cw = pw_get(run, first, k2);
+            if (cw && json_number_value(json_object_get(cw, "value")) !=
+                          json_number_value(json_object_get(val, "value")))
+                die("page_walks: %s differs from %s", key, k2);
+        }
+        const char *dot = strchr(key, '.');
+        const char *tail = dot ? strstr(dot, "_pages_per_s") : NULL;
+        if (!tail || tail[12]) continue;
+        char v[32], ph[32], k2[128];
+        snprintf(v, sizeof v, "%.*s", (int)(dot - key), key);
+        snprintf(ph, sizeof ph, "%.*s", (int)(tail - dot - 1), dot + 1);
+        snprintf(k2, sizeof k2, "%s_walks.%s_walks", v, ph);
+        json_t *w = pw_get(run, first, k2);
+        if (!w || json_number_value(json_object_get(w, "value")) == 0) continue;
+        snprintf(k2, sizeof k2, "%s_walks.%s_insns", v, ph);
+        json_t *ci = pw_get(run, first, k2);
+        snprintf(k2, sizeof k2, "%s.%s_insns", v, ph);
+        json_t *ti = json_object_get(run, k2);
+        snprintf(k2, sizeof k2, "%s.%s_seconds", v, ph);
+        json_t *ts = json_object_get(run, k2);
+        if (!ci || !ti || !ts) die("page_walks: %s: figures missing", key);
+        double nc = json_number_value(json_object_get(ci, "value"));
+        double nt = json_number_value(json_object_get(ti, "value"));
+        if (nc != nt) die("page_walks: %s/%s: %.0f instructions timed, %.0f counted", v, ph, nt, nc);
+        const char *label = json_string_value(json_object_get(val, "label"));
+        const char *colon = label ? strstr(label, ": ") : NULL;
+        char lab[96];
+        snprintf(lab, sizeof lab, "%.*s  2-D walks/s in that phase", colon ? (int)(colon + 1 - label) : 0,
+                 label ? label : "");
+        double walks = json_number_value(json_object_get(w, "value"));
+        double secs = json_number_value(json_object_get(ts, "value"));
+        snprintf(k2, sizeof k2, "%s.%s_walks_per_s", v, ph);
+        json_object_set_new(out, k2, json_pack("{s:f, s:s, s:s}", "value", walks / secs,
+                                               "unit", "walk/s", "label", lab));
+    }
+    return out;
+}
+
+/* ---- walker: vx_xlate_linear alone ---- */
+
+/* Guest paging and EPT of the walker workload, built in a host buffer
+ * that is the walker's "host-physical memory" (ept/xlate.h: RAM at 0):
+ *
+ *   - WK_PAGES linear pages, each at a random address among 2 PML4
+ *     entries x 4 PDPT entries x 8 PD entries x 512 (up to 64 page
+ *     tables), mapped (4-level paging, 4 KiB pages) to distinct random
+ *     guest-physical frames in [256 MiB, 512 MiB);
+ *   - the guest's paging structures at guest-physical 1 MiB and up;
+ *   - a 4-level EPT of 4 KiB pages mapping each guest-physical page used
+ *     (tables and frames) to the next free host page: host-physical
+ *     order is the order of first use, not the guest-physical one.
+ *
+ * Without a cache of guest-physical mappings every walk is the full
+ * two-dimensional one: 4 guest entries, each translated through 4 EPT
+ * entries first, and the final address through 4 more: 24 references
+ * (SDM Vol. 3C 29.3.2).  Once the accessed flags are set nothing is
+ * written. */
+#define WK_PAGES    4096u
+#define WK_HOST     (40ull << 20)   /* host buffer */
+#define WK_GPA_DATA (256ull << 20)
+#define WK_GPA_TOP  (512ull << 20)
+#define WK_STREAM   65536u          /* addresses, used round and round */
+#define WK_CALLS    4000000ull
+
+enum { WK_PEEK, WK_PLAIN, WK_CACHE, WK_CACHE_PEEK, WK_LOG, WK_MODES };
+static const struct { const char *name, *label; } wk_mode[WK_MODES] = {
+    {"peek", "VX_ACC_PEEK, no cache: 2-D walks/s"},
+    {"plain", "reads, no cache: 2-D walks/s"},
+    {"cache", "reads, guest-physical cache: walks/s"},
+    {"cache_peek", "VX_ACC_PEEK, cache filled: walks/s"},
+    {"log", "reads, no cache, walk log: walks/s"},
+};
+
+typedef struct wk_world {
+    uint8_t *ram;
+    uint64_t host_next, gpa_next;
+    uint32_t *g2h;           /* guest-physical page -> host page + 1 (0: unmapped) */
+    uint64_t ept_root, cr3;
+} wk_world;
+
+static uint64_t wk_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t wk_rand(void)   /* xorshift64*: fixed seed, the same every run */
+{
+    wk_rng ^= wk_rng >> 12;
+    wk_rng ^= wk_rng << 25;
+    wk_rng ^= wk_rng >> 27;
+    return wk_rng * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t *wk_at(wk_world *w, uint64_t hpa) { return (uint64_t *)(w->ram + hpa); }
+
+static uint64_t wk_host_page(wk_world *w)
+{
+    if (w->host_next + 4096 > WK_HOST) die("walker: host buffer full");
+    uint64_t h = w->host_next;
+    w->host_next += 4096;
+    return h;   /* calloc'd: zero */
+}
+
+/* The host page backing guest-physical page gpa, EPT entries made on
+ * first use: R/W/X, write-back (29.3.7), EPT A/D flags off. */
+static uint64_t wk_ept_map(wk_world *w, uint64_t gpa)
+{
+    uint32_t *slot = &w->g2h[gpa >> 12];
+    if (*slot) return (uint64_t)(*slot - 1) << 12;
+    uint64_t t = w->ept_root;
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = wk_at(w, t + ((gpa >> (12 + 9 * (level - 1))) & 511) * 8);
+        if (!*e) *e = wk_host_page(w) | 7;
+        t = *e & 0x000FFFFFFFFFF000ull;
+    }
+    uint64_t h = wk_host_page(w);
+    *wk_at(w, t + ((gpa >> 12) & 511) * 8) = h | 6u << 3 | 7;
+    *slot = (uint32_t)(h >> 12) + 1;
+    return h;
+}
+
+/* Map linear page la to guest-physical frame gpa (present, writable,
+ * supervisor; tables made on first use). */
+static void wk_guest_map(wk_world *w, uint64_t la, uint64_t gpa)
+{
+    uint64_t t = w->cr3;
+    for (int level = 4; level > 1; level--) {
+        uint64_t *e = wk_at(w, wk_ept_map(w, t) + ((la >> (12 + 9 * (level - 1))) & 511) * 8);
+        if (!*e) {
+            *e = w->gpa_next | 3;
+            w->gpa_next += 4096;
+            wk_ept_map(w, *e & ~0xFFFull);
+        }
+        t = *e & 0x000FFFFFFFFFF000ull;
+    }
+    *wk_at(w, wk_ept_map(w, t) + ((la >> 12) & 511) * 8) = gpa | 3;
+    wk_ept_map(w, gpa);
+}
+
+static void w_walker(int mode)
+{
+    /* What the model's default profile reports (IA32_VMX_EPT_VPID_CAP),
+     * as the model fills vx_ept at VM entry; MAXPHYADDR 46 is the
+     * profile's (profiles/). */
+    char err[256];
+    vmxsim_options mo = {0};
+    vmxsim *m = vmxsim_create(&mo, err, sizeof err);
+    if (!m) die("vmxsim_create: %s", err);
+    uint64_t cap;
+    if (vmxsim_msr_read(m, 0x48C, &cap) < 0) die("walker: IA32_VMX_EPT_VPID_CAP: %s", vmxsim_error(m));
+    vmxsim_destroy(m);
+
+    wk_world w = {.ram = calloc(1, WK_HOST), .host_next = 0, .gpa_next = 1u << 20,
+                  .g2h = calloc(WK_GPA_TOP >> 12, sizeof(uint32_t))};
+    if (!w.ram || !w.g2h) die("walker: out of memory");
+    w.ept_root = wk_host_page(&w);
+    w.cr3 = w.gpa_next;
+    w.gpa_next += 4096;
+    wk_ept_map(&w, w.cr3);
+    static uint64_t la[WK_PAGES], hpa[WK_PAGES], stream[WK_STREAM], want[WK_STREAM];
+    uint8_t *used = calloc((WK_GPA_TOP - WK_GPA_DATA) >> 12, 1);
+    for (unsigned i = 0; i < WK_PAGES; i++) {
+        uint64_t l, g;
+        int again;
+        do {   /* a linear page not yet mapped */
+            l = (1 + wk_rand() % 2) << 39 | (wk_rand() % 4) << 30 | (wk_rand() % 8) << 21 |
+                (wk_rand() % 512) << 12;
+            again = 0;
+            for (unsigned j = 0; j < i && !again; j++) again = la[j] == l;
+        } while (again);
+        do g = wk_rand() % ((WK_GPA_TOP - WK_GPA_DATA) >> 12); while (used[g]);
+        used[g] = 1;
+        la[i] = l;
+        wk_guest_map(&w, l, WK_GPA_DATA + (g << 12));
+        hpa[i] = wk_ept_map(&w, WK_GPA_DATA + (g << 12));
+    }
+    free(used);
+    for (unsigned k = 0; k < WK_STREAM; k++) {
+        unsigned i = (unsigned)(wk_rand() % WK_PAGES);
+        uint64_t off = wk_rand() & 0xFF8;
+        stream[k] = la[i] | off;
+        want[k] = hpa[i] | off;
+    }
+
+    vx_hostmem mem = {w.ram, WK_HOST};
+    vx_guest_paging pg = {.cr0 = 0x80010031, .cr3 = w.cr3, .cr4 = 0x20, .efer = 0x500,
+                          .maxphyaddr = 46, .page1gb = 1};
+    vx_ept ept = {.enabled = 1, .eptp = w.ept_root | 3u << 3 | 6, .cap = cap, .maxphyaddr = 46};
+    vx_tlb tlb;
+    if (vx_tlb_init(&tlb) < 0) die("walker: out of memory for the TLB");
+    vx_gpa_view view = {&tlb, w.ept_root};
+    vx_gpa_cache cache = vx_tlb_gpa_cache(&view);
+    vx_walk_log log;
+    int cached = mode == WK_CACHE || mode == WK_CACHE_PEEK;
+    vx_xlate_env env = {&pg, &ept, &mem, cached ? &cache : NULL, mode == WK_LOG ? &log : NULL};
+    unsigned acc = mode == WK_PEEK || mode == WK_CACHE_PEEK ? VX_ACC_PEEK : 0;
+
+    /* Once over every page, reading: sets the accessed flags (and fills
+     * the cache), and checks each translation and its references. */
+    vx_xlate_env env1 = env;
+    env1.log = &log;
+    for (unsigned i = 0; i < WK_PAGES; i++) {
+        vx_xlate x;
+        log.n = 0;
+        if (vx_xlate_linear(&env1, la[i], 0, &x) != VX_XL_OK || x.hpa != hpa[i])
+            die("walker: page %u (la %llx) did not translate to %llx", i, (unsigned long long)la[i],
+                (unsigned long long)hpa[i]);
+    }
+    log.n = 0;
+    vx_xlate x0;
+    vx_xlate_env env2 = {&pg, &ept, &mem, NULL, &log};
+    vx_xlate_linear(&env2, la[0], VX_ACC_PEEK, &x0);
+    if (log.n != 24) die("walker: a walk made %u references, not 24", log.n);
+
+    uint64_t calls = scaled(WK_CALLS, 10000, 1ull << 40), bad = 0, sum = 0, wsum = 0;
+    double t0 = now_s();
+    for (uint64_t c = 0; c < calls; c++) {
+        unsigned k = (unsigned)(c % WK_STREAM);
+        vx_xlate x;
+        log.n = 0;
+        bad += vx_xlate_linear(&env, stream[k], acc, &x) != VX_XL_OK;
+        sum += x.hpa;
+    }
+    double t = now_s() - t0;
+    for (uint64_t c = 0; c < calls; c++) wsum += want[c % WK_STREAM];
+    if (bad || sum != wsum) die("walker/%s: %llu walks failed, or the addresses are wrong", wk_mode[mode].name,
+                                (unsigned long long)bad);
+    unsigned long long ghits = tlb.gpa_hits;
+    vx_tlb_fini(&tlb);
+    free(w.ram);
+    free(w.g2h);
+
+    char key[96];
+#define KEY(s) (snprintf(key, sizeof key, "%s.%s", wk_mode[mode].name, s), key)
+    fig(KEY("walks"), (double)calls, "walk", NULL);
+    fig(KEY("seconds"), t, "s", NULL);
+    fig(KEY("ns_per_walk"), t / (double)calls * 1e9, "ns", NULL);
+    fig(KEY("walks_per_s"), (double)calls / t, "walk/s", wk_mode[mode].label);
+    fig(KEY("host_bytes_used"), (double)w.host_next, "B", NULL);
+    if (cached) fig(KEY("gpa_cache_hits"), (double)ghits, "hit", NULL);
+#undef KEY
 }
 
 /* ================= the workloads and their variants ================= */
@@ -450,30 +873,48 @@ typedef struct variant {
     const char *name;
     void (*run)(int arg);
     int arg;
+    int once;   /* figures the same in every run (counts): the first run only */
 } variant;
 
 static void v_guest_loop(int a) { (void)a; w_loop("guest_loop.elf"); }
 static void v_root_loop(int a) { (void)a; w_loop("root_loop.elf"); }
 
+#define MAX_VARIANTS 6
+
 static const struct workload {
     const char *name, *what;
-    variant v[2];
+    variant v[MAX_VARIANTS];
+    /* Figures from several variants: one run's (and the first run's, for
+     * the variants run once) -> that run's figures with them added. */
+    json_t *(*derive)(json_t *run, const json_t *first);
 } workloads[] = {
     {"guest_loop", "exit-free 64-bit guest code (loop.S) under a VMM, against raw Unicorn "
                    "running the same bytes",
-     {{"run", v_guest_loop, 0}}},
+     {{"run", v_guest_loop, 0, 0}}, NULL},
     {"root_loop", "the same loop as a root program (no VMX), against raw Unicorn",
-     {{"run", v_root_loop, 0}}},
+     {{"run", v_root_loop, 0, 0}}, NULL},
     {"exit_roundtrip", "VM exit + VM entry round trips: a guest looping over CPUID, a VMM "
                        "that skips it and resumes; trace off, and trace to a file",
-     {{"trace_off", w_exits, 0}, {"trace_file", w_exits, 1}}},
+     {{"trace_off", w_exits, 0, 0}, {"trace_file", w_exits, 1, 0}}, NULL},
     {"trace_rate", "trace events and bytes per second written to a file (one io event per "
                    "OUT to an unused port), and the same OUTs untraced",
-     {{"trace_off", w_trace, 0}, {"trace_file", w_trace, 1}}},
+     {{"trace_off", w_trace, 0, 0}, {"trace_file", w_trace, 1, 0}}, NULL},
     {"page_walks", "translation misses: 4 KiB pages scattered over 40 MiB of linear space, "
-                   "then 1 GiB of 2 MiB pages aliasing 64 MiB of RAM; root program and the "
-                   "same code as a guest without EPT",
-     {{"root", w_pages, 0}, {"guest", w_pages, 1}}},
+                   "then 1 GiB of 2 MiB pages aliasing 64 MiB of RAM; root program, the "
+                   "same code as a guest without EPT, and under a 4-level EPT of 4 KiB or "
+                   "2 MiB pages that maps the frames elsewhere (two-dimensional walks), "
+                   "timed and with its translation events counted",
+     {{"root", w_pages, 0, 0}, {"guest", w_pages, 1, 0}, {"ept4k", w_pages, 2, 0},
+      {"ept2m", w_pages, 3, 0}, {"ept4k_walks", w_pages, 4, 1}, {"ept2m_walks", w_pages, 5, 1}},
+     pw_derive},
+    {"walker", "the two-dimensional walker alone (ept/xlate.h vx_xlate_linear): 4-level "
+               "guest paging over a 4-level EPT in a host buffer, random addresses over "
+               "4,096 mapped pages; with and without VX_ACC_PEEK, the guest-physical cache "
+               "hook and a walk log",
+     {{"peek", w_walker, WK_PEEK, 0}, {"plain", w_walker, WK_PLAIN, 0},
+      {"cache", w_walker, WK_CACHE, 0}, {"cache_peek", w_walker, WK_CACHE_PEEK, 0},
+      {"log", w_walker, WK_LOG, 0}},
+     NULL},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
@@ -489,7 +930,8 @@ static int child_main(const char *wname, const char *vname)
     const struct workload *w = find_workload(wname);
     if (!w) die("no workload %s", wname);
     child_figs = json_object();
-    for (int i = 0; i < 2 && w->v[i].name; i++) {
+    perf_ctl_init();
+    for (int i = 0; i < MAX_VARIANTS && w->v[i].name; i++) {
         if (strcmp(w->v[i].name, vname)) continue;
         w->v[i].run(w->v[i].arg);
         FILE *f = fdopen(CHILD_FD, "w");
@@ -756,8 +1198,9 @@ int main(int argc, char **argv)
     int failed = 0;
     for (int s = 0; s < nsel; s++) {
         const struct workload *w = find_workload(sel[s]);
-        int nv = w->v[1].name ? 2 : 1;
-        json_t **runs = calloc((size_t)cfg.runs, sizeof *runs);
+        int nv = 0;
+        while (nv < MAX_VARIANTS && w->v[nv].name) nv++;
+        json_t **runs = calloc((size_t)cfg.runs, sizeof *runs), *first = NULL;
         int ok = 0;
         double t0 = now_s();
         /* Runs interleave the variants (off, file, off, file, ...), so
@@ -766,6 +1209,7 @@ int main(int argc, char **argv)
             json_t *merged = json_object();
             int good = 1;
             for (int v = 0; v < nv; v++) {
+                if (rep > 0 && w->v[v].once) continue;
                 fprintf(stderr, "%s: run %d/%d, %s\n", w->name, rep + 1, cfg.runs, w->v[v].name);
                 json_t *f = spawn(self, w->name, w->v[v].name, rep);
                 if (!f) { good = 0; break; }
@@ -773,9 +1217,16 @@ int main(int argc, char **argv)
                 json_decref(f);
             }
             if (!good) { json_decref(merged); break; }
+            if (w->derive) {
+                if (!first) first = json_deep_copy(merged);
+                json_t *d = w->derive(merged, first);
+                json_decref(merged);
+                merged = d;
+            }
             runs[ok++] = merged;
         }
         fprintf(stderr, "%s: %d runs in %.1f s\n", w->name, ok, now_s() - t0);
+        json_decref(first);
         if (ok < cfg.runs) {
             failed = 1;
             for (int i = 0; i < ok; i++) json_decref(runs[i]);

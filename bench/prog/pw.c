@@ -10,6 +10,8 @@
  *   2      @4-@5   in[2] times: MOV CR3, region A         in[2] * in[0]
  *   3      @6-@7   region B, first touch (cold)           in[1]
  *   4      @8-@9   MOV CR3, region B                      in[1]
+ *   5      @10-@11 in[2] times: INVEPT, region A          in[2] * in[0]
+ *   6      @12-@13 INVEPT, region B                       in[1]
  *
  * MOV CR3 invalidates every translation not marked global (4.10.4.1;
  * no entry here sets G, and CR4.PGE is 0), so each touch after it is a
@@ -17,15 +19,24 @@
  * first time it sees a page.  Reads only: a read walk sets accessed
  * flags and no dirty flag (4.8), one walk per page.
  *
- * pw_run() runs the same way in root operation (page_walks.c) and as a
- * guest (guest_pw.c under vmm.c): it only needs CPL 0, its own CR3 and
- * port 0xE9 for the marks.
+ * Phases 5 and 6 run only under a real EPT (vmm_ept.c, which defines
+ * pw_flush_ept: an exit to the VMM, which executes INVEPT all-context).
+ * That drops the guest-physical mappings too, which MOV CR3 leaves
+ * (29.4.3.1): each walk of phase 2 may find the EPT translations of the
+ * guest's paging structures and frames cached, each walk of phase 5
+ * starts with none.
  *
- * Out: out[0..4] = sum of the qwords read in each phase (the driver
+ * pw_run() runs the same way in root operation (page_walks.c) and as a
+ * guest (guest_pw.c under vmm.c, with or without vmm_ept.c): it only
+ * needs CPL 0, its own CR3 and port 0xE9 for the marks.
+ *
+ * Out: out[0..6] = sum of the qwords read in each phase (the driver
  * checks them against pw_layout.h).
  */
 #include "bench.h"
 #include "pw_layout.h"
+
+void pw_flush_ept(void) __attribute__((weak));   /* vmm_ept.c, or null */
 
 #define PTE_P  1ull
 #define PTE_RW 2ull
@@ -124,4 +135,19 @@ void pw_run(void)
     write_cr3(cr3);
     p->out[4] = touch_b(nb);
     bench_mark(9);
+
+    if (!pw_flush_ept) return;
+    bench_mark(10);
+    sum = 0;
+    for (uint64_t r = 0; r < passes; r++) {
+        pw_flush_ept();
+        sum += touch_a(na, stride);
+    }
+    p->out[5] = sum;
+    bench_mark(11);
+
+    bench_mark(12);
+    pw_flush_ept();
+    p->out[6] = touch_b(nb);
+    bench_mark(13);
 }

@@ -55,6 +55,55 @@ static inline uint64_t pw_pa_b(uint64_t page)
     return pw_frame_b(page / 512u) + (page % 512u) * 4096u + pw_offset(page);
 }
 
+/* Under a real EPT (variants ept4k and ept2m, vmm_ept.c): the guest-
+ * physical layout above is unchanged, and the EPT maps it to host-
+ * physical memory that is not the same address:
+ *
+ *   guest-physical [0, PW_PA_A)        the program, its tables, the
+ *                                       parameter block: host-physical
+ *                                       the same (the VMM and its guest
+ *                                       are one program)
+ *   guest-physical [PW_PA_A, PW_EPT_GTOP)  regions A's and B's frames:
+ *                                       backed by frames of a pool at
+ *                                       host-physical PW_EPT_POOL, 4 KiB
+ *                                       or 2 MiB frames as the EPT's
+ *                                       pages are, in a scrambled order;
+ *                                       except region B's under 4 KiB
+ *                                       EPT pages, which keep their order
+ *                                       (the frames of one 2 MiB guest
+ *                                       page are consecutive in the pool)
+ *
+ * Why region B's 4 KiB frames are not scrambled: the model maps each
+ * linear 4 KiB page to its host frame with an mmap of its own, and the
+ * host merges neighbouring ones only when their frames are neighbours
+ * too.  Scrambled, the 262,144 pages of region B would need as many
+ * host mappings, more than Linux allows a process (vm.max_map_count,
+ * 65,530 by default): the run fails after region A ("cannot map guest
+ * memory ... Cannot allocate memory"; docs/bench.md).
+ *
+ * The driver puts pw_value(guest-physical address) in the pool frame
+ * that backs each address, and something else at the host-physical
+ * addresses equal to those guest-physical ones, so that a read the EPT
+ * did not translate cannot add up to the right sum. */
+#define PW_EPT_GTOP   (PW_PA_B + PW_FRAMES_B * (2ull << 20))  /* 192 MiB */
+#define PW_EPT_POOL   PW_EPT_GTOP
+#define PW_EPT_MEM    (PW_EPT_POOL + (PW_EPT_GTOP - PW_PA_A))  /* 320 MiB */
+
+/* The host-physical address EPT maps guest-physical gpa to, with EPT
+ * pages of 1 << shift bytes (12 or 21). */
+static inline uint64_t pw_ept_hpa(uint64_t gpa, unsigned shift)
+{
+    if (gpa < PW_PA_A || gpa >= PW_EPT_GTOP) return gpa;
+    uint64_t j = (gpa - PW_PA_A) >> shift, k;
+    if (shift == 21)
+        k = (j * 37 + 5) % ((PW_EPT_GTOP - PW_PA_A) >> 21);   /* 64 frames; 37 odd: a permutation */
+    else if (gpa < PW_PA_B)
+        k = (j * 20011 + 5) % PW_FRAMES_A;                    /* region A: 16384 frames */
+    else
+        k = j;                                                /* region B: in order */
+    return PW_EPT_POOL + (k << shift) + (gpa & ((1ull << shift) - 1));
+}
+
 static inline uint64_t pw_value(uint64_t pa)
 {
     return (pa >> 3) * 0x9E3779B97F4A7C15ull;

@@ -10,16 +10,17 @@
  *                            operation (SDM Vol. 3C 26.1.2); the VMM
  *                            does not emulate it, only skips it: guest
  *                            RIP += VM-exit instruction length (28.2.4),
- *                            then VMRESUME.
+ *                            then VMRESUME (under vmm_ept.c's EPT, with
+ *                            an INVEPT first when the guest asked).
  *   VMCALL (18)              also unconditional: the guest is done; the
  *                            run ends through port 0xF4.
  *   anything else            a failure (status 20 + reason).
  *
  * Guest paging: the guest starts on the VMM's own page tables (guest CR3
- * = host CR3) without EPT; a guest that wants its own paging loads CR3
- * itself (CR3-load exiting is off with the TRUE_ capability MSRs).  A
- * variant under a real EPT changes only setup_guest_paging() below
- * (secondary controls bit 1, the EPT pointer); see docs/bench.md.
+ * = host CR3), without EPT unless vmm_ept.c is linked in (then with the
+ * EPT it builds: setup_guest_paging() below; docs/bench.md); a guest
+ * that wants its own paging loads CR3 itself (CR3-load exiting is off
+ * with the TRUE_ capability MSRs).
  *
  * Out: out[7] = VM exits handled (all reasons, VMCALL included).
  */
@@ -124,13 +125,30 @@ static uint32_t control(uint32_t msr, uint32_t true_msr, uint32_t want)
     return ((uint32_t)cap | want) & (uint32_t)(cap >> 32);
 }
 
-/* Guest paging without EPT: the guest's CR3 is the host's.  This is the
- * one place a variant under a real EPT would change (25.6.11 the EPT
- * pointer, secondary processor-based control 1 "enable EPT", and the
- * guest's CR3 then a guest-physical address). */
+/* A program under a real EPT links vmm_ept.c, which defines these; the
+ * others leave them undefined (weak: null). */
+uint64_t vmm_ept_setup(void) __attribute__((weak));
+void vmm_ept_on_cpuid(void) __attribute__((weak));
+
+/* Guest paging: the guest's CR3 is the host's.  Without EPT that is all
+ * (guest-physical = physical, 29.3).  With vmm_ept.c linked, the VMM
+ * also builds an EPT and enables it: the primary control "activate
+ * secondary controls" (bit 31, 25.6.2), the secondary control "enable
+ * EPT" (bit 1), the EPT pointer (25.6.11).  The guest's CR3 is then a
+ * guest-physical address, which that EPT maps to the same host-physical
+ * one (low memory is mapped one to one; pw_layout.h). */
 static unsigned setup_guest_paging(uint64_t cr3)
 {
-    return vmwrite(F_GUEST_CR3, cr3);
+    unsigned bad = vmwrite(F_GUEST_CR3, cr3);
+    if (!vmm_ept_setup) return bad;
+    uint64_t proc2_cap = rdmsr(0x48B);   /* no TRUE_ form (A.3.3) */
+    if (!(rdmsr(0x482) >> 63) || !(proc2_cap >> 32 & 2)) bench_finish(15);   /* no EPT */
+    uint64_t eptp = vmm_ept_setup();
+    if (!eptp) bench_finish(16);
+    bad |= vmwrite(F_PROC, control(0x482, 0x48E, 1u << 31));
+    bad |= vmwrite(F_PROC2, ((uint32_t)proc2_cap | 2u) & (uint32_t)(proc2_cap >> 32));
+    bad |= vmwrite(F_EPTP, eptp);
+    return bad;
 }
 
 static unsigned setup_vmcs(void)
@@ -183,6 +201,7 @@ void vmm_exit_handler(void)
     uint32_t reason = (uint32_t)vmread(F_EXIT_REASON) & 0xFFFF;  /* basic reason, 25.9.1 */
     exits++;
     if (reason == REASON_CPUID) {
+        if (vmm_ept_on_cpuid) vmm_ept_on_cpuid();
         vmwrite(F_GUEST_RIP, vmread(F_GUEST_RIP) + vmread(F_EXIT_LEN));
         return;
     }
