@@ -147,7 +147,7 @@ int vmxsim_reg_read(vmxsim *m, vmxsim_reg r, uint64_t *v)
 {
     int id = uc_reg_of(r);
     if (id == -2) { vx_set_error(m, "no register %d", (int)r); return -1; }
-    *v = id == -1 ? vx_msr_get(m, VX_MSR_EFER) : vx_reg(m, id);
+    *v = id == -1 ? vx_msr_get(m, VX_MSR_EFER) : id == UC_X86_REG_CR8 ? m->cr8 : vx_reg(m, id);
     return 0;
 }
 
@@ -190,6 +190,9 @@ int vmxsim_reg_write(vmxsim *m, vmxsim_reg r, uint64_t v)
     } else if (id == -1) {
         /* EFER whole, LMA included: the API sets state, it is not WRMSR. */
         if (vx_set_efer(m, v) < 0) return -1;
+    } else if (id == UC_X86_REG_CR8) {
+        if (v >> 4) { vx_set_error(m, "CR8 0x%" PRIx64 ": bits 63:4 are reserved", v); return -1; }
+        m->cr8 = v;
     } else {
         vx_set_reg(m, id, v);
         if (id == UC_X86_REG_CR0 || id == UC_X86_REG_CR4 || id == UC_X86_REG_EFLAGS)

@@ -161,7 +161,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     uint64_t mask = cr_operand_mask(in);
     vx_action act;
     if (!to_cr) {
-        uint64_t v = vx_reg(m, cr_regs[cr]) & mask;
+        uint64_t v = (cr == 8 ? m->cr8 : vx_reg(m, cr_regs[cr])) & mask;
         if (m->vmx_nonroot && vx_nonroot_cr_read(m, in, cr, &v, &act)) return act;
         vx_set_gpr(m, gpr, v);
         trace_cr(m, cr, 0, v, 1);
@@ -189,6 +189,10 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     }
     trace_cr(m, cr, 1, v, ok);
     if (!ok) return vx_raise_gp0(m);
+    if (cr == 8) {
+        m->cr8 = v;
+        return VX_NEXT;
+    }
     uint64_t old = vx_reg(m, cr_regs[cr]);
     uint64_t pdpte[4];
     int load;

@@ -237,6 +237,11 @@ struct vmxsim {
     uint64_t pat;
     uint64_t debugctl;
     uint64_t tsc_aux;
+    /* CR8, the local APIC's TPR[7:4] (SDM Vol. 3A 10.8.6.5): the model's,
+     * since Unicorn has no APIC and does not keep what is written to it.
+     * VM entries and exits neither save nor load it (the TPR is not part
+     * of the guest- or host-state area). */
+    uint64_t cr8;
     uint64_t profile_msr_val[VX_PROFILE_MAX_MSRS];
 
     /* time: the cycle model (cycles.c) */
@@ -573,7 +578,7 @@ json_t *vx_exit_instruction_info_fields(unsigned reason, uint32_t info);
  * state of the current VMCS; -1 if the run ended (VMX abort, error). */
 int vx_vmexit(vmxsim *m, const vx_exit *x);
 /* An MSR-load area (27.4, 28.6): 0, or the 1-based failing entry. */
-int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count, int exiting);
+int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count);
 void vx_guest_segs_from_vmcs(vx_vmcs *v, vx_seg s[VX_NSEGS]);
 void vx_write_dtr(vmxsim *m, int reg, uint64_t base, uint32_t limit);
 void vx_load_sysenter(vmxsim *m, uint64_t cs, uint64_t esp, uint64_t eip);

@@ -380,7 +380,7 @@ void vx_vmentry_perform(vmxsim *m)
      * and the entry's number as qualification.  Only then is the VMCS
      * launched (VMLAUNCH pseudo-code, 31.3). */
     int bad = vx_load_msr_area(m, get(v, VX_ENC_vm_entry_msr_load_addr),
-                               (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count), 0);
+                               (uint32_t)get(v, VX_ENC_vm_entry_msr_load_count));
     if (bad) {
         entry_failure(m, VX_EXIT_MSR_LOAD_FAIL, (uint64_t)bad);
         return;

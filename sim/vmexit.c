@@ -140,13 +140,15 @@ static void save_guest_state(vmxsim *m, vx_vmcs *v, const vx_exit *x)
         put(v, VX_ENC_vmx_preemption_timer_value, vx_nonroot_timer_value(m));
 }
 
-/* MSR areas (25.7.2): 16-byte entries {u32 index; u32 reserved; u64 data}. */
+/* MSR areas (25.7.2): 16-byte entries {u32 index; u32 reserved; u64 data}.
+ * Storing fails (28.4) for reserved bits 63:32, the x2APIC range, an MSR
+ * readable only in SMM (IA32_SMBASE, 0x9E) and anything RDMSR refuses. */
 static int store_msrs(vmxsim *m, uint64_t area, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         uint64_t e = area + 16ull * i, val;
         uint32_t idx = vx_phys_read32(m, e);
-        if (vx_phys_read32(m, e + 4) != 0 || (idx >> 8) == 0x8 || idx == 0x9B ||
+        if (vx_phys_read32(m, e + 4) != 0 || (idx >> 8) == 0x8 || idx == 0x9E ||
             vx_rdmsr(m, idx, &val) < 0)
             return -1;
         vx_phys_write64(m, e + 8, val);
@@ -155,16 +157,19 @@ static int store_msrs(vmxsim *m, uint64_t area, uint32_t count)
 }
 
 /* Loads from an MSR-load area (27.4, 28.6): returns 0, or the 1-based
- * number of the entry that failed.  FS/GS base, the x2APIC range and
- * IA32_SMM_MONITOR_CTL cannot be loaded this way (27.4 list). */
-int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count, int exiting)
+ * number of the entry that failed.  The two lists agree: FS/GS base,
+ * the x2APIC range (bits 31:8 = 8), IA32_SMM_MONITOR_CTL (SMM only),
+ * reserved bits 63:32, and anything WRMSR would refuse fail (Bochs's
+ * LoadMSRs, shared by entries and exits, applies the same); IA32_SMBASE
+ * is refused for the "model-specific reasons" both lists allow. */
+int vx_load_msr_area(vmxsim *m, uint64_t area, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         uint64_t e = area + 16ull * i;
         uint32_t idx = vx_phys_read32(m, e);
         uint64_t val = vx_phys_read64(m, e + 8);
         if (vx_phys_read32(m, e + 4) != 0 || (idx >> 8) == 0x8 || idx == 0x9B ||
-            (!exiting && (idx == VX_MSR_FS_BASE || idx == VX_MSR_GS_BASE)) ||
+            idx == VX_MSR_FS_BASE || idx == VX_MSR_GS_BASE ||
             idx == 0x9E /* IA32_SMBASE */ || vx_wrmsr(m, idx, val) < 0)
             return (int)i + 1;
     }
@@ -306,16 +311,16 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     }
     record_exit_info(v, x);
     m->exits++;
+    int store_failed = 0;
     if (!(x->reason & VX_EXIT_REASON_ENTRY_FAILURE)) {
         save_guest_state(m, v, x);
-        if (store_msrs(m, get(v, VX_ENC_vm_exit_msr_store_addr),
-                       (uint32_t)get(v, VX_ENC_vm_exit_msr_store_count)) < 0) {
-            vmx_abort(m, v, VX_ABORT_SAVE_GUEST_MSR);
-            return -1;
-        }
+        store_failed = store_msrs(m, get(v, VX_ENC_vm_exit_msr_store_addr),
+                                  (uint32_t)get(v, VX_ENC_vm_exit_msr_store_count)) < 0;
     }
     /* The exit's event is the guest instruction it saves (a fault during
-     * delivery has moved RIP on already). */
+     * delivery has moved RIP on already).  It comes before a VMX abort
+     * of either kind (MSR store here, host state or MSR load below), so
+     * that the trace names the exit that aborted. */
     if (!m->insn && !(x->reason & VX_EXIT_REASON_ENTRY_FAILURE))
         vx_set_reg(m, UC_X86_REG_RIP, x->guest_rip);
     trace_exit(m, x, v);
@@ -325,6 +330,10 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
     vx_xl_leave_guest(m);
     m->vmx_nonroot = 0;
     vx_cyc_transition(m, 0, x->reason);
+    if (store_failed) {
+        vmx_abort(m, v, VX_ABORT_SAVE_GUEST_MSR);
+        return -1;
+    }
     if (!vpid_on) vx_mmu_inv_vpid(m, 0, 0);
     m->mtf_armed = 0;
     m->window_wait = 0;
@@ -339,7 +348,7 @@ int vx_vmexit(vmxsim *m, const vx_exit *x)
         return -1;
     }
     if (vx_load_msr_area(m, get(v, VX_ENC_vm_exit_msr_load_addr),
-                         (uint32_t)get(v, VX_ENC_vm_exit_msr_load_count), 1)) {
+                         (uint32_t)get(v, VX_ENC_vm_exit_msr_load_count))) {
         vmx_abort(m, v, VX_ABORT_LOAD_HOST_MSR);
         return -1;
     }

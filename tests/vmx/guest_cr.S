@@ -58,14 +58,11 @@ at_exit:
         jne 3f
         CHECK_BEGIN
         ASSERT_MEM g_cr4_read(%rip), (GUEST_CR4 | 0x80), msg_cr4_read
-        /* MODEL BUG: MOV to CR8 does not keep the value: MOV from CR8
-         * then reads 0 (SDM Vol. 3A 2.5, 11.8.6.5: CR8 reads back TPR[7:4],
-         * which MOV to CR8 wrote; with "use TPR shadow" 0 the guest's
-         * MOV to CR8 writes the TPR, 26.3).  insn.c leaves CR8 to
-         * Unicorn, which has no APIC; in VMX root operation too.
+        /* CR8 reads back TPR[7:4], which MOV to CR8 wrote (SDM Vol. 3A
+         * 2.5, 10.8.6.5); with "use TPR shadow" 0 the guest's MOV to CR8
+         * writes the TPR (26.3). */
         CHECK_BEGIN
         ASSERT_MEM g_cr8_read(%rip), 9, msg_cr8_read
-         */
 3:      ret
 
 finish:
