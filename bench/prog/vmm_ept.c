@@ -29,6 +29,7 @@
  */
 #include "bench.h"
 #include "pw_layout.h"
+#include "../../examples/common/vmm.h"
 
 #define EPT_RWX  7ull
 #define EPT_WB   (6ull << 3)     /* memory type 6, bits 5:3 of a leaf */
@@ -41,13 +42,6 @@ static uint64_t ept_pd[512] __attribute__((aligned(4096)));
 static uint64_t ept_pt[NPD][512] __attribute__((aligned(4096)));
 static uint64_t eptp;
 static volatile uint64_t flush_wanted;  /* shared by guest and VMM: same memory */
-
-static uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return (uint64_t)hi << 32 | lo;
-}
 
 /* The EPTP, or 0 when the processor lacks what this EPT uses
  * (IA32_VMX_EPT_VPID_CAP, A.10): page-walk length 4 (bit 6), write-back
