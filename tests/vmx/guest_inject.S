@@ -22,25 +22,7 @@
 #include "guest.inc"
 
 /* A 64-bit interrupt gate for vector RDI to the handler at RSI. */
-set_gate:
-        leaq guest_idt(%rip), %rax
-        shlq $4, %rdi
-        addq %rdi, %rax
-        movq %rsi, %rdx
-        andq $0xFFFF, %rdx
-        orq $(KCODE << 16), %rdx
-        movabsq $0x00008E0000000000, %r8
-        orq %r8, %rdx
-        movq %rsi, %r8
-        shrq $16, %r8
-        andq $0xFFFF, %r8
-        shlq $48, %r8
-        orq %r8, %rdx
-        movq %rdx, (%rax)
-        movq %rsi, %r8
-        shrq $32, %r8
-        movq %r8, 8(%rax)
-        ret
+        DEFINE_SET_GATE 0x8E
 
 prepare:
         movl $6, %edi

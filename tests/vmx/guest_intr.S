@@ -37,25 +37,7 @@
 
 /* A 64-bit trap gate (IF is left alone) for vector RDI to the handler at
  * RSI in guest_idt. */
-set_gate:
-        leaq guest_idt(%rip), %rax
-        shlq $4, %rdi
-        addq %rdi, %rax
-        movq %rsi, %rdx
-        andq $0xFFFF, %rdx
-        orq $(KCODE << 16), %rdx
-        movabsq $0x00008F0000000000, %r8
-        orq %r8, %rdx
-        movq %rsi, %r8
-        shrq $16, %r8
-        andq $0xFFFF, %r8
-        shlq $48, %r8
-        orq %r8, %rdx
-        movq %rdx, (%rax)
-        movq %rsi, %r8
-        shrq $32, %r8
-        movq %r8, 8(%rax)
-        ret
+        DEFINE_SET_GATE 0x8F
 
 prepare:
         movl $2, %edi
