@@ -247,7 +247,6 @@ struct vmxsim {
     /* time: the cycle model (cycles.c) */
     uint64_t tsc_base;     /* TSC = tsc_base + cycles * ticks per cycle */
     uint64_t cycles;       /* core cycles spent, charged like icount (run.c) */
-    uint64_t blk_cyc_base; /* cycles before the current block */
     uint64_t insn_cycles;  /* cycles before the instruction being executed */
     uint64_t cyc_pending;  /* cycles the instruction being executed has charged */
     uint64_t cyc_limit;    /* on_block's fast path below this cycle count */
@@ -261,7 +260,6 @@ struct vmxsim {
 
     /* run loop */
     uint64_t icount;       /* instructions retired, committed */
-    uint64_t blk_base;     /* icount before the current block */
     vx_block *cur_block;
     uint64_t prev_mov_ss_end; /* block just left ended with MOV SS here */
     vx_block **blocks;     /* hash table of decoded blocks */

@@ -239,18 +239,24 @@ static int block_index(const vx_block *b, uint64_t addr)
     return -1;
 }
 
-/* Instructions retired before the one at addr in the current block. */
+/* Instructions retired before the one at addr in the current block.
+ * Entering a block charged all of it, and nothing changes icount or
+ * cycles while the block runs (finish() below, which sets them, leaves
+ * no current block), so what the instructions from addr on were charged
+ * comes off. */
 static uint64_t icount_at(vmxsim *m, uint64_t addr)
 {
-    int i = block_index(m->cur_block, addr);
-    return i < 0 ? m->icount : m->blk_base + (uint64_t)i;
+    const vx_block *b = m->cur_block;
+    int i = block_index(b, addr);
+    return i < 0 ? m->icount : m->icount - (uint64_t)(b->ninsns - i);
 }
 
 /* Cycles spent before the instruction at addr in the current block. */
 static uint64_t cycles_at(vmxsim *m, uint64_t addr)
 {
-    int i = block_index(m->cur_block, addr);
-    return i < 0 ? m->cycles : m->blk_cyc_base + m->cur_block->cyc_off[i];
+    const vx_block *b = m->cur_block;
+    int i = block_index(b, addr);
+    return i < 0 ? m->cycles : m->cycles - (b->cyc - b->cyc_off[i]);
 }
 
 /* The engine left the current block before the instruction at addr
@@ -310,7 +316,8 @@ static void stop_before(vmxsim *m, uint64_t addr, const vx_block *b, int k, int 
 
 /* Everything but the common case: a block not seen here before, or not
  * protected, or the budget or the wall clock due. */
-static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *prev)
+static __attribute__((noinline)) void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size,
+                                                    vx_block *prev)
 {
     if (!size || m->setup_run) return;
     /* Was the last instruction retired a MOV SS / POP SS (events are
@@ -391,15 +398,13 @@ static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *pre
         return;
     }
     m->cur_block = b;
-    m->blk_base = m->icount;
     m->icount += b->ninsns;
-    m->blk_cyc_base = m->cycles;
     m->cycles += b->cyc;
     if (m->wall_limit > 0 && m->icount >= m->wall_next) {
         m->wall_next = m->icount + WALL_CHECK_INSNS;
         update_fast_limit(m);
         if (host_seconds() - m->wall_start >= m->wall_limit) {
-            m->icount = m->blk_base;
+            m->icount -= b->ninsns;
             vx_end_run(m, VMXSIM_END_WALL_LIMIT, VMXSIM_STATUS_LIMIT,
                        "wall-clock limit of %g s reached", m->wall_limit);
             stop_engine(m);
@@ -408,21 +413,24 @@ static void on_block_slow(vmxsim *m, uint64_t addr, uint32_t size, vx_block *pre
 }
 
 /* Every translated block, as the engine enters it (UC_HOOK_BLOCK): count
- * its instructions.  The common case stays short: a block seen here
- * before whose pages are protected needs nothing else. */
+ * its instructions and charge its cycles.  The common case stays short,
+ * three stores: a block seen here before whose pages are protected,
+ * entered from one that did not end with MOV SS (the slow path keeps
+ * track of those, and its answer for this case would be "none", which
+ * prev_mov_ss_end already says). */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     (void)uc;
     vmxsim *m = user;
     vx_block *prev = m->cur_block, *b = m->dm[dm_index(addr)];
-    if (b && b->addr == addr && b->size == size && b->prot &&
-        m->icount + b->ninsns <= m->fast_limit && m->cycles + b->cyc < m->cyc_limit) {
-        m->prev_mov_ss_end = prev ? prev->mov_ss_end
-                           : (m->prev_mov_ss_end == addr ? addr : 0);
+    /* Kept out of line (noinline above, expect here): the fast path then
+     * needs no saved registers and no stack frame. */
+    if (__builtin_expect(b && b->addr == addr && b->size == size && b->prot &&
+                         m->icount + b->ninsns <= m->fast_limit &&
+                         m->cycles + b->cyc < m->cyc_limit && !m->prev_mov_ss_end &&
+                         !(prev && prev->mov_ss_end), 1)) {
         m->cur_block = b;
-        m->blk_base = m->icount;
         m->icount += b->ninsns;
-        m->blk_cyc_base = m->cycles;
         m->cycles += b->cyc;
         return;
     }
@@ -493,6 +501,10 @@ static void clear_rf_before_start(vmxsim *m, uint64_t rip)
 static int finish(vmxsim *m, const vx_insn *in, vx_action act, uint64_t icnt)
 {
     m->insn = NULL;
+    /* icount and cycles are set below from the instruction's place: the
+     * block's charge is settled, and the engine goes on (if it does) in
+     * another block, so none is current (icount_at). */
+    m->cur_block = NULL;
     /* Cycles: those before the instruction, what it charged while it ran
      * (walks, time in a state), and, if it completed here, its own cost
      * (cycles.c); a VM transition's cost comes with the transition. */
