@@ -190,6 +190,7 @@ static vx_action mov_cr(vmxsim *m, const vx_insn *in, int to_cr)
     trace_cr(m, cr, 1, v, ok);
     if (!ok) return vx_raise_gp0(m);
     if (cr == 8) {
+        if (m->vmx_nonroot) return vx_nonroot_cr8_write(m, in, v);
         m->cr8 = v;
         return VX_NEXT;
     }

@@ -525,6 +525,7 @@ void vx_vmentry_perform(vmxsim *m);
 int vx_nonroot_insn(vmxsim *m, const vx_insn *in, vx_action *act);
 int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act);
 int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act);
+vx_action vx_nonroot_cr8_write(vmxsim *m, const vx_insn *in, uint64_t val);
 uint64_t vx_nonroot_tsc(vmxsim *m, uint64_t tsc);
 int vx_nonroot_unrestricted(vmxsim *m);
 /* An exception in the guest: 1 if it caused a VM exit (-1 if the run

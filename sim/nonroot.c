@@ -640,6 +640,12 @@ static vx_action cr_exit(vmxsim *m, const vx_insn *in, int cr, int from)
                        (uint64_t)cr | ((uint64_t)from << 4) | ((uint64_t)(in->rm.reg & 15) << 8));
 }
 
+/* VTPR: the 32 bits at offset 80H of the virtual-APIC page (30.1.1). */
+static uint32_t vtpr(vx_vmcs *v, vmxsim *m)
+{
+    return vx_phys_read32(m, get(v, VX_ENC_virtual_apic_page_addr) + 0x80);
+}
+
 int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act)
 {
     vx_vmcs *v = vx_current_vmcs(m);
@@ -651,9 +657,9 @@ int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_a
         return 1;
     }
     if (cr == 8 && (proc & VX_PROC_TPR_SHADOW)) {
-        vx_not_modelled(m, "MOV from CR8 with the TPR shadow");
-        *act = VX_STOP;
-        return 1;
+        /* 30.3: MOV from CR8 reads VTPR[7:4] into bits 3:0. */
+        *val = (vtpr(v, m) >> 4) & 0xF;
+        return 0;
     }
     /* Bits owned by the host read from the read shadow (26.3). */
     if (cr == 0 || cr == 4) {
@@ -691,14 +697,41 @@ int vx_nonroot_cr_write(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_
             if (get(v, target[i]) == *val) exits = 0;
     } else if (cr == 8 && (proc & VX_PROC_CR8_LOAD_EXITING)) {
         exits = 1;
-    } else if (cr == 8 && (proc & VX_PROC_TPR_SHADOW)) {
-        vx_not_modelled(m, "MOV to CR8 with the TPR shadow");
-        *act = VX_STOP;
-        return 1;
     }
     if (!exits) return 0;
     *act = cr_exit(m, in, cr, 0);
     return 1;
+}
+
+/* MOV to CR8 that did not exit, with the value checked (bits 63:4 are 0):
+ * the TPR, or with "use TPR shadow" VTPR (30.3: bits 3:0 of the source to
+ * VTPR[7:4], the rest of VTPR cleared), then TPR virtualization (30.1.2):
+ * without virtual-interrupt delivery, a VTPR[7:4] below TPR threshold[3:0]
+ * is a trap-like VM exit, "TPR below threshold" (43), after the
+ * instruction, exit qualification 0 (Table 28-1). */
+vx_action vx_nonroot_cr8_write(vmxsim *m, const vx_insn *in, uint64_t val)
+{
+    vx_vmcs *v = vx_current_vmcs(m);
+    if (!v || !(proc_ctls(v) & VX_PROC_TPR_SHADOW)) {
+        m->cr8 = val;
+        return VX_NEXT;
+    }
+    vx_phys_write32(m, get(v, VX_ENC_virtual_apic_page_addr) + 0x80, (uint32_t)(val & 0xF) << 4);
+    if (proc2_ctls(v) & VX_PROC2_VID) {
+        vx_not_modelled(m, "MOV to CR8 with virtual-interrupt delivery (the evaluation of "
+                           "pending virtual interrupts, 30.2.1)");
+        return VX_STOP;
+    }
+    if ((val & 0xF) >= (get(v, VX_ENC_tpr_threshold) & 0xF)) return VX_NEXT;
+    vx_exit x = {0};
+    x.reason = VX_EXIT_TPR_BELOW_THRESHOLD;
+    x.guest_rip = m->insn_eip + in->len;
+    x.interruptibility = intr_state(m, m->insn_icount + 1, in->addr + in->len);
+    /* The instruction completed: its own cost, then the exit's. */
+    vx_cyc_add(m, vx_cyc_op(m, in->op));
+    m->pend_exit = x;
+    m->pend_exit_valid = 1;
+    return VX_TRANSITION;
 }
 
 /* RDTSC, RDTSCP and RDMSR of IA32_TSC that do not exit scale the TSC and

@@ -72,7 +72,6 @@ static const char *unmodelled_feature(vx_vmcs *v)
     uint32_t exitc = (uint32_t)get(v, VX_ENC_vm_exit_controls);
     static const struct { int which; uint32_t bit; const char *what; } table[] = {
         {0, VX_PIN_POSTED_INTR, "posted-interrupt processing"},
-        {1, VX_PROC_TPR_SHADOW, "the TPR shadow"},
         {1, VX_PROC_TERTIARY, "tertiary processor-based controls"},
         {2, VX_PROC2_VIRT_APIC_ACCESS, "APIC-access virtualization"},
         {2, VX_PROC2_X2APIC_MODE, "x2APIC virtualization"},

@@ -614,9 +614,10 @@ START_TEST(unmodelled_control)
 {
     vmxsim_result res;
     json_t *ev;
-    ck_assert_msg(vx_test_run("guest_tpr.elf", NULL, NULL, &res, &ev) == 0, "%s", vx_test_error());
+    ck_assert_msg(vx_test_run("guest_unmodelled.elf", NULL, NULL, &res, &ev) == 0, "%s",
+                  vx_test_error());
     ck_assert_msg(res.end == VMXSIM_END_NOT_MODELLED && res.exit_status == 4, "%s", res.message);
-    ck_assert_str_eq(res.message, "not modelled: VM entry with the TPR shadow");
+    ck_assert_str_eq(res.message, "not modelled: VM entry with VMCS shadowing");
     ck_assert_int_eq(vx_test_count(ev, "vm_exit", NULL), 0);
     json_decref(ev);
 }
@@ -624,6 +625,7 @@ END_TEST
 
 /* The VM exits of a run: basic reason, entry-failure bit and
  * qualification of each, in order. */
+
 typedef struct exp_exit {
     unsigned reason;
     int entry_failure;
@@ -1164,6 +1166,25 @@ START_TEST(guest_getsec_cr4_cr8)
         check_guest_regs(ev, g, N(g), 4);
         json_decref(ev);
     }
+}
+END_TEST
+
+/* The TPR shadow (30.1, 30.3): MOV from/to CR8 read and write VTPR; a
+ * VTPR below the TPR threshold is a trap-like exit 43 after the MOV (the
+ * program checks VTPR and what the guest read). */
+START_TEST(guest_tpr_shadow)
+{
+    static const exp_exit x[] = {{43, 0, 0}, {18, 0, 0}};
+    json_t *ev = run_pass("guest_tpr.elf", NULL, NULL);
+    check_exits(ev, x, N(x));
+    const json_t *e = vx_test_find(ev, "vm_exit", "TPR_BELOW_THRESHOLD", 0);
+    ck_assert_msg(e && !json_object_get(e, "instruction_length"), "%s", e ? dump(e) : "missing");
+    static const exp_reg g[] = {
+        {"cr_read", 5, "ok"}, {"cr_write", 4, "ok"}, {"cr_read", 4, "ok"}, {"cr_write", 2, "ok"},
+        {"cr_write", 0, "ok"},
+    };
+    check_guest_regs(ev, g, N(g), 5);
+    json_decref(ev);
 }
 END_TEST
 
@@ -2017,6 +2038,7 @@ static Suite *vmx_suite(void)
     tcase_add_test(tc, guest_exception_bitmap);
     tcase_add_test(tc, guest_disabled_instructions_ud);
     tcase_add_test(tc, guest_getsec_cr4_cr8);
+    tcase_add_test(tc, guest_tpr_shadow);
     tcase_add_test(tc, guest_io_bitmaps);
     tcase_add_test(tc, guest_descriptor_table_exits);
     tcase_add_test(tc, guest_msr_bitmaps);
