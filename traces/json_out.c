@@ -38,10 +38,10 @@ void vx_jbuf_free(vx_jbuf *b)
     b->len = b->cap = 0;
 }
 
-/* Room for n more bytes and the closing NUL. */
-static int reserve(vx_jbuf *b, size_t n)
+/* Make room for n more bytes and the closing NUL: the slow part of
+ * reserve(), kept out of line so that the common case is one compare. */
+static int grow(vx_jbuf *b, size_t n)
 {
-    if (b->cap > b->len && b->cap - b->len > n) return OUT_OK;
     if (n > SIZE_MAX / 4 - b->len) return OUT_FAIL;
     size_t cap = b->cap ? b->cap : 512;
     while (cap - b->len <= n) cap *= 2;
@@ -52,7 +52,12 @@ static int reserve(vx_jbuf *b, size_t n)
     return OUT_OK;
 }
 
-static int put(vx_jbuf *b, const char *s, size_t n)
+static inline int reserve(vx_jbuf *b, size_t n)
+{
+    return b->cap > b->len && b->cap - b->len > n ? OUT_OK : grow(b, n);
+}
+
+static inline int put(vx_jbuf *b, const char *s, size_t n)
 {
     if (reserve(b, n)) return OUT_FAIL;
     memcpy(b->p + b->len, s, n);
@@ -60,7 +65,7 @@ static int put(vx_jbuf *b, const char *s, size_t n)
     return OUT_OK;
 }
 
-static int put_ch(vx_jbuf *b, char c)
+static inline int put_ch(vx_jbuf *b, char c)
 {
     if (reserve(b, 1)) return OUT_FAIL;
     b->p[b->len++] = c;
@@ -97,26 +102,29 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Bytes from s that are written as they are: printable ASCII other than
- * '"' and '\\', and whole UTF-8 sequences. */
-static size_t plain_run(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == '"' || c == '\\') break;
-            i++;
-        } else {
-            size_t k = utf8_seq(s + i, n - i);
-            if (!k) break;
-            i += k;
-        }
-    }
-    return i;
-}
+/* What a string byte needs: 0 nothing (printable ASCII other than '"'
+ * and '\\'), ESC an escape, UTF8 the check of the sequence it starts. */
+enum { ESC = 1, UTF8 = 2 };
+static const unsigned char byte_class[256] = {   /* rows by high nibble */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 1_ */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 2_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 3_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 4_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   /* 5_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 6_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 7_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* 8_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* 9_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* A_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* B_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* C_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* D_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* E_ */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,   /* F_ */
+};
 
-/* The escape of an ASCII byte that plain_run stopped at; returns the end. */
+/* The escape of an ASCII byte of class ESC at o; returns the end. */
 static char *put_escape(char *o, unsigned c)
 {
     static const char short_form[32] = {['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',
@@ -136,24 +144,47 @@ static char *put_escape(char *o, unsigned c)
     return o;
 }
 
-static int out_string(vx_jbuf *b, const char *str, size_t n)
+/* The inside of a string, at o (room reserved: 6 bytes a byte); returns
+ * the end, or NULL if str is not well-formed UTF-8.  Byte by byte, as
+ * the strings of traces are short: a copy per run cost more. */
+static char *string_body(char *o, const char *str, size_t n)
 {
-    /* At most 6 bytes out per byte in (\u00XX), and the quotes. */
-    if (n > (SIZE_MAX / 4) / 6 || reserve(b, 6 * n + 2)) return OUT_FAIL;
-    const unsigned char *s = (const unsigned char *)str;
-    char *o = b->p + b->len;
-    *o++ = '"';
-    size_t i = 0;
-    for (;;) {
-        size_t run = plain_run(s + i, n - i);
-        memcpy(o, s + i, run);
-        o += run;
-        i += run;
-        if (i == n) break;
-        if (s[i] >= 0x80) return OUT_JANSSON;   /* not well-formed UTF-8 */
-        o = put_escape(o, s[i++]);
+    const unsigned char *s = (const unsigned char *)str, *end = s + n;
+    while (s < end) {
+        unsigned c = *s, cls = byte_class[c];
+        if (!cls) {
+            *o++ = (char)c;
+            s++;
+        } else if (cls == ESC) {
+            o = put_escape(o, c);
+            s++;
+        } else {
+            size_t k = utf8_seq(s, (size_t)(end - s));
+            if (!k) return NULL;
+            memcpy(o, s, k);
+            o += k;
+            s += k;
+        }
     }
+    return o;
+}
+
+/* The longest string reserve() is asked to make room for at once. */
+#define MAX_STRING ((SIZE_MAX / 4) / 6 - 4)
+
+/* str in quotes, after the byte lead and before the byte trail (0:
+ * none), in one reservation: a string value (0, 0) or a member's key
+ * (',' unless it is the first, ':'). */
+static int out_quoted(vx_jbuf *b, const char *str, size_t n, char lead, char trail)
+{
+    if (n > MAX_STRING || reserve(b, 6 * n + 4)) return OUT_FAIL;
+    char *o = b->p + b->len;
+    if (lead) *o++ = lead;
     *o++ = '"';
+    o = string_body(o, str, n);
+    if (!o) return OUT_JANSSON;
+    *o++ = '"';
+    if (trail) *o++ = trail;
     b->len = (size_t)(o - b->p);
     return OUT_OK;
 }
@@ -207,13 +238,11 @@ static int out_object(vx_jbuf *b, const json_t *v, int depth)
     /* jansson's iterator takes a mutable object but does not change it. */
     json_t *obj = (json_t *)v;
     int r = put_ch(b, '{');
-    int first = 1;
+    char lead = 0;
     for (void *it = json_object_iter(obj); it && !r; it = json_object_iter_next(obj, it)) {
-        if (!first) r = put_ch(b, ',');
-        first = 0;
-        if (!r) r = out_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
-        if (!r) r = put_ch(b, ':');
+        r = out_quoted(b, json_object_iter_key(it), json_object_iter_key_len(it), lead, ':');
         if (!r) r = out_value(b, json_object_iter_value(it), depth + 1);
+        lead = ',';
     }
     return r ? r : put_ch(b, '}');
 }
@@ -235,7 +264,7 @@ static int out_value(vx_jbuf *b, const json_t *v, int depth)
     switch (json_typeof(v)) {
     case JSON_OBJECT: return out_object(b, v, depth);
     case JSON_ARRAY: return out_array(b, v, depth);
-    case JSON_STRING: return out_string(b, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return out_quoted(b, json_string_value(v), json_string_length(v), 0, 0);
     case JSON_INTEGER: return out_integer(b, json_integer_value(v));
     case JSON_REAL: return out_real(b, v);
     case JSON_TRUE: return put(b, "true", 4);
