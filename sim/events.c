@@ -18,6 +18,12 @@ json_t *vx_json_hex(uint64_t v)
     return json_string(buf);
 }
 
+void vx_ev_fini(vmxsim *m)
+{
+    vx_jbuf_free(&m->ev_json);
+    vx_jbuf_free(&m->last_json);
+}
+
 int vx_ev_wanted(const vmxsim *m, unsigned kind)
 {
     return m->trace || (m->cb && (m->cb_mask & kind)) || (m->stop_mask & kind);
@@ -57,32 +63,63 @@ json_t *vx_ev_new(vmxsim *m, const char *name)
     return ev;
 }
 
+/* The event as the API hands it out; json is NULL if it could not be
+ * serialised. */
+static vmxsim_event api_event(unsigned kind, json_t *ev, const char *json)
+{
+    return (vmxsim_event){
+        .kind = kind,
+        .name = json_string_value(json_object_get(ev, "event")),
+        .seq = (uint64_t)json_integer_value(json_object_get(ev, "seq")),
+        .icount = (uint64_t)json_integer_value(json_object_get(ev, "icount")),
+        .rip = strtoull(json_string_value(json_object_get(ev, "rip")), NULL, 16),
+        .json = json,
+    };
+}
+
+/* vmxsim_run_until's event: the serialised bytes move to last_json (its
+ * storage goes to *b in exchange), so they stay valid until the next
+ * vmxsim_run_until without a copy. */
+static void keep_for_run_until(vmxsim *m, vmxsim_event e, vx_jbuf *b)
+{
+    vx_jbuf kept = m->last_json;
+    m->last_json = *b;
+    *b = kept;
+    m->last_event_json = e.json ? m->last_json.p : NULL;
+    m->last_event = e;
+    m->last_event.json = m->last_event_json;
+    snprintf(m->last_event_name, sizeof m->last_event_name, "%s", e.name);
+    m->last_event.name = m->last_event_name;
+    m->event_hit = 1;
+}
+
+static void deliver(vmxsim *m, unsigned kind, json_t *ev, vx_jbuf *b, int ok)
+{
+    vmxsim_event e = api_event(kind, ev, ok ? b->p : NULL);
+    if (m->cb && (m->cb_mask & kind)) {
+        m->ev_in_callback++;
+        m->cb(m, &e, m->cb_user);
+        m->ev_in_callback--;
+    }
+    if (m->stop_mask & kind) keep_for_run_until(m, e, b);
+}
+
+/* Serialised once: the trace file, the callback and vmxsim_run_until get
+ * the same bytes (the callback and vmxsim_run_until NUL-terminated). */
 void vx_ev_emit(vmxsim *m, unsigned kind, json_t *ev)
 {
-    if (m->trace && vx_trace_write(m->trace, ev) < 0 &&
-        m->end == VMXSIM_END_NONE)
-        vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "writing the trace failed");
-    if ((m->cb && (m->cb_mask & kind)) || (m->stop_mask & kind)) {
-        char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        vmxsim_event e = {
-            .kind = kind,
-            .name = json_string_value(json_object_get(ev, "event")),
-            .seq = (uint64_t)json_integer_value(json_object_get(ev, "seq")),
-            .icount = (uint64_t)json_integer_value(json_object_get(ev, "icount")),
-            .rip = strtoull(json_string_value(json_object_get(ev, "rip")), NULL, 16),
-            .json = s,
-        };
-        if (m->cb && (m->cb_mask & kind)) m->cb(m, &e, m->cb_user);
-        if (m->stop_mask & kind) {
-            free(m->last_event_json);
-            m->last_event_json = s;
-            m->last_event = e;
-            snprintf(m->last_event_name, sizeof m->last_event_name, "%s", e.name);
-            m->last_event.name = m->last_event_name;
-            m->event_hit = 1;
-            s = NULL;
-        }
-        free(s);
+    int to_api = (m->cb && (m->cb_mask & kind)) || (m->stop_mask & kind);
+    if (m->trace || to_api) {
+        /* An event that the callback causes must not overwrite the
+         * string the callback was given: it has a buffer of its own. */
+        vx_jbuf nested = VX_JBUF_INIT;
+        vx_jbuf *b = m->ev_in_callback ? &nested : &m->ev_json;
+        int ok = vx_json_out(b, ev, VX_JSON_TRACE_FLAGS) == 0;
+        if (m->trace && vx_trace_write_line(m->trace, ok ? b->p : NULL, b->len) < 0 &&
+            m->end == VMXSIM_END_NONE)
+            vx_end_run(m, VMXSIM_END_ERROR, VMXSIM_STATUS_ERROR, "writing the trace failed");
+        if (to_api) deliver(m, kind, ev, b, ok);
+        vx_jbuf_free(&nested);
     }
     json_decref(ev);
 }

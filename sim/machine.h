@@ -19,6 +19,7 @@
 #include "vmxsim.h"
 #include "x86.h"
 #include "../decoder/decoder.h"
+#include "../traces/json_out.h"
 #include "../traces/trace.h"
 #include "../vmcs/profile.h"
 #include "../vmcs/vmcs.h"
@@ -345,7 +346,10 @@ struct vmxsim {
     int con_len;
     uint16_t con_port;
     uint64_t seq;
-    char *last_event_json;
+    vx_jbuf ev_json;       /* the event being delivered, serialised once (events.c) */
+    vx_jbuf last_json;     /* the storage of last_event_json */
+    int ev_in_callback;    /* the callback runs: an event it causes needs its own buffer */
+    char *last_event_json; /* vmxsim_run_until's event; NULL: none in this call */
     vmxsim_event last_event;
     char last_event_name[32];
 };
@@ -642,6 +646,8 @@ json_t *vx_ev_new(vmxsim *m, const char *name);
 void vx_ev_emit(vmxsim *m, unsigned kind, json_t *ev);
 /* JSON helpers: hex strings for addresses and values. */
 json_t *vx_json_hex(uint64_t v);
+/* Free what events.c keeps from event to event (vmxsim_destroy). */
+void vx_ev_fini(vmxsim *m);
 
 /* ---- loader.c ---- */
 int vx_load_program(vmxsim *m, const char *spec);
