@@ -4,14 +4,17 @@
  * same flags (or fail where json_dumps returns NULL).  Traces are
  * compared byte for byte by the golden tests, so any difference would
  * change every trace; this finds it at the value that causes it.
+ * Also sim/events.c's hex strings against snprintf, which they replace.
  */
 #include <check.h>
 #include <float.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sim/machine.h"
 #include "../traces/json_out.h"
 
 #define ANY (VX_JSON_TRACE_FLAGS | JSON_ENCODE_ANY)
@@ -269,6 +272,24 @@ START_TEST(other_flags)
 }
 END_TEST
 
+/* sim/events.c's hex strings, formatted by hand, against snprintf. */
+START_TEST(hex_strings)
+{
+    uint64_t x = 7;
+    for (int i = 0; i < 20000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t v = i < 64 ? 1ull << i : i < 128 ? (1ull << (i - 64)) - 1 : x >> (i % 64);
+        if (i == 128) v = UINT64_MAX;
+        char want[24];
+        snprintf(want, sizeof want, "0x%" PRIx64, v);
+        json_t *h = vx_json_hex(v);
+        ck_assert_str_eq(json_string_value(h), want);
+        ck_assert_uint_eq(json_string_length(h), strlen(want));
+        json_decref(h);
+    }
+}
+END_TEST
+
 /* ---- random values ---- */
 
 static uint64_t rng = 1;
@@ -365,6 +386,7 @@ int main(void)
     tcase_add_test(t, other_flags);
     tcase_add_test(t, random_values);
     tcase_add_test(t, trace_event);
+    tcase_add_test(t, hex_strings);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_set_fork_status(r, CK_NOFORK);
