@@ -5,6 +5,7 @@
  * listens: callers test vx_ev_wanted() first, so tracing off costs one
  * branch.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,22 @@ json_t *vx_json_hex(uint64_t v)
     return json_stringn_nocheck(p, (size_t)(end - p));   /* ASCII by construction */
 }
 
+json_t *vx_json_str(vmxsim *m, const char *s)
+{
+    /* Keyed by address, checked by value: a buffer reused with other text
+     * gets a new string. */
+    json_t **slot = &m->ev_strings[((uintptr_t)s >> 3) % VX_EV_STRINGS];
+    if (*slot && !strcmp(json_string_value(*slot), s)) return json_incref(*slot);
+    json_t *v = json_string(s);
+    if (!v) return NULL;
+    json_decref(*slot);
+    *slot = json_incref(v);
+    return v;
+}
+
 void vx_ev_fini(vmxsim *m)
 {
+    for (int i = 0; i < VX_EV_STRINGS; i++) json_decref(m->ev_strings[i]);
     vx_jbuf_free(&m->ev_json);
     vx_jbuf_free(&m->last_json);
 }
@@ -44,17 +59,19 @@ static const char *mode_name(const vmxsim *m)
 
 json_t *vx_ev_new(vmxsim *m, const char *name)
 {
+    /* Keys are literals (VX_EV_SET: no strlen, no UTF-8 check), and the
+     * strings that recur are shared (vx_json_str).  Same members in the
+     * same order as ever. */
     json_t *ev = json_object();
-    json_object_set_new(ev, "event", json_string(name));
-    json_object_set_new(ev, "seq", json_integer((json_int_t)m->seq++));
-    json_object_set_new(ev, "icount",
-                        json_integer((json_int_t)(m->insn ? m->insn_icount : m->icount)));
-    json_object_set_new(ev, "cycle", json_integer((json_int_t)vx_cyc_now(m)));
-    json_object_set_new(ev, "mode", json_string(mode_name(m)));
+    VX_EV_SET(ev, "event", vx_json_str(m, name));
+    VX_EV_SET(ev, "seq", json_integer((json_int_t)m->seq++));
+    VX_EV_SET(ev, "icount", json_integer((json_int_t)(m->insn ? m->insn_icount : m->icount)));
+    VX_EV_SET(ev, "cycle", json_integer((json_int_t)vx_cyc_now(m)));
+    VX_EV_SET(ev, "mode", vx_json_str(m, mode_name(m)));
     uint64_t rip = m->insn ? m->insn->addr : vx_reg(m, UC_X86_REG_RIP);
-    json_object_set_new(ev, "rip", vx_json_hex(rip));
+    VX_EV_SET(ev, "rip", vx_json_hex(rip));
     if (m->insn) {
-        json_object_set_new(ev, "insn", json_string(m->insn->text));
+        VX_EV_SET(ev, "insn", vx_json_str(m, m->insn->text));
     } else {
         /* Events outside a model-owned instruction (exceptions from the
          * engine, start, end): the instruction at RIP, read through the
@@ -65,7 +82,7 @@ json_t *vx_ev_new(vmxsim *m, const char *name)
         char text[200] = "(not readable)";
         size_t n = vx_mmu_peek(m, la, code, sizeof code);
         if (n) vx_disasm(m->dec, mode, code, n, rip, text, sizeof text);
-        json_object_set_new(ev, "insn", json_string(text));
+        VX_EV_SET(ev, "insn", json_string(text));
     }
     return ev;
 }
