@@ -42,6 +42,7 @@ void vx_jbuf_free(vx_jbuf *b)
  * reserve(), kept out of line so that the common case is one compare. */
 static int grow(vx_jbuf *b, size_t n)
 {
+    /* A bound far above any event, under which the doubling cannot wrap. */
     if (n > SIZE_MAX / 4 - b->len) return OUT_FAIL;
     size_t cap = b->cap ? b->cap : 512;
     while (cap - b->len <= n) cap *= 2;
