@@ -123,8 +123,7 @@ int vmxsim_run(vmxsim *m, vmxsim_result *res)
 
 int vmxsim_run_until(vmxsim *m, unsigned mask, vmxsim_event *ev, vmxsim_result *res)
 {
-    free(m->last_event_json);
-    m->last_event_json = NULL;
+    m->last_event_json = NULL;   /* its storage, m->last_json, is kept for the next */
     return run_common(m, mask, ev, res);
 }
 

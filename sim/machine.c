@@ -367,7 +367,7 @@ void vmxsim_destroy(vmxsim *m)
     vx_decoder_free(m->dec);
     json_decref(m->images);
     free(m->cmdline);
-    free(m->last_event_json);
+    vx_ev_fini(m);
     free(m);
 }
 

@@ -19,6 +19,7 @@
 #include "vmxsim.h"
 #include "x86.h"
 #include "../decoder/decoder.h"
+#include "../traces/json_out.h"
 #include "../traces/trace.h"
 #include "../vmcs/profile.h"
 #include "../vmcs/vmcs.h"
@@ -170,6 +171,9 @@ typedef struct vx_mmu {
 } vx_mmu;
 
 enum { VX_MMU_FILLED, VX_MMU_FAULT, VX_MMU_ENDED };
+
+/* Slots of the cache of event strings (events.c, vx_json_str). */
+#define VX_EV_STRINGS 64
 
 struct vmxsim {
     uc_engine *uc;
@@ -343,7 +347,11 @@ struct vmxsim {
     int con_len;
     uint16_t con_port;
     uint64_t seq;
-    char *last_event_json;
+    json_t *ev_strings[VX_EV_STRINGS]; /* vx_json_str's shared values */
+    vx_jbuf ev_json;       /* the event being delivered, serialised once (events.c) */
+    vx_jbuf last_json;     /* the storage of last_event_json */
+    int ev_in_callback;    /* the callback runs: an event it causes needs its own buffer */
+    char *last_event_json; /* vmxsim_run_until's event; NULL: none in this call */
     vmxsim_event last_event;
     char last_event_name[32];
 };
@@ -641,6 +649,16 @@ json_t *vx_ev_new(vmxsim *m, const char *name);
 void vx_ev_emit(vmxsim *m, unsigned kind, json_t *ev);
 /* JSON helpers: hex strings for addresses and values. */
 json_t *vx_json_hex(uint64_t v);
+/* json_string(s), shared by the events that have the same text at the
+ * same address (names, modes, an instruction executed again): no copy
+ * and no allocation then.  Events never change their values. */
+json_t *vx_json_str(vmxsim *m, const char *s);
+/* Free what events.c keeps from event to event (vmxsim_destroy). */
+void vx_ev_fini(vmxsim *m);
+/* Set member KEY, a string literal (so ASCII, its length known at compile
+ * time), of an event: json_object_set_new without the strlen and the
+ * UTF-8 check of the key. */
+#define VX_EV_SET(ev, key, v) json_object_setn_new_nocheck((ev), "" key, sizeof(key) - 1, (v))
 
 /* ---- loader.c ---- */
 int vx_load_program(vmxsim *m, const char *spec);

@@ -98,10 +98,10 @@ static void trace_io(vmxsim *m, uint16_t port, int size, int out, uint32_t v)
 {
     if (!vx_ev_wanted(m, VMXSIM_EV_IO)) return;
     json_t *ev = vx_ev_new(m, "io");
-    json_object_set_new(ev, "port", vx_json_hex(port));
-    json_object_set_new(ev, "size", json_integer(size));
-    json_object_set_new(ev, "direction", json_string(out ? "out" : "in"));
-    json_object_set_new(ev, "value", vx_json_hex(v));
+    VX_EV_SET(ev, "port", vx_json_hex(port));
+    VX_EV_SET(ev, "size", json_integer(size));
+    VX_EV_SET(ev, "direction", vx_json_str(m, out ? "out" : "in"));
+    VX_EV_SET(ev, "value", vx_json_hex(v));
     vx_ev_emit(m, VMXSIM_EV_IO, ev);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmxsim.h"
 
@@ -122,6 +123,83 @@ START_TEST(run_until_and_callback)
 }
 END_TEST
 
+/* The callback's copies of the events, in order, for event_json_is_the_trace. */
+static struct {
+    char *json[4096];
+    int n, nested, reloaded;
+} seen;
+
+/* Once: make the model emit while the callback runs (a TLB flush by a
+ * write of CR3, then a segment load that reads the GDT: a traced walk),
+ * and check that the string this callback was given did not change. */
+static void emit_within(vmxsim *m, const vmxsim_event *ev)
+{
+    uint64_t cr3, sel;
+    seen.reloaded = 1;
+    ck_assert_int_eq(vmxsim_reg_read(m, VMXSIM_CR3, &cr3), 0);
+    ck_assert_int_eq(vmxsim_reg_read(m, VMXSIM_CS, &sel), 0);
+    int before = seen.n;
+    ck_assert_int_eq(vmxsim_reg_write(m, VMXSIM_CR3, cr3), 0);
+    ck_assert_int_eq(vmxsim_reg_write(m, VMXSIM_CS, sel), 0);
+    seen.nested = seen.n - before;
+    ck_assert_str_eq(ev->json, seen.json[before - 1]);
+}
+
+static void keep_json(vmxsim *m, const vmxsim_event *ev, void *user)
+{
+    (void)user;
+    ck_assert_int_lt(seen.n, 4096);
+    ck_assert_uint_eq(ev->seq, (uint64_t)seen.n);
+    seen.json[seen.n++] = strdup(ev->json);
+    if (ev->kind == VMXSIM_EV_VMX && !seen.reloaded) emit_within(m, ev);
+}
+
+/* The callback's and vmxsim_run_until's JSON are the trace's lines, byte
+ * for byte, an event caused by the callback included; vmxsim_run_until's
+ * stays valid while other calls are made. */
+START_TEST(event_json_is_the_trace)
+{
+    char path[] = "/tmp/vx-api-XXXXXX", err[256];
+    close(mkstemp(path));
+    vmxsim_options o = {.trace_path = path, .console = tmpfile()};
+    vmxsim *m = vmxsim_create(&o, err, sizeof err);
+    ck_assert_msg(m, "%s", err);
+    vmxsim_set_callback(m, VMXSIM_EV_ALL, keep_json, NULL);
+    ck_assert_int_eq(vmxsim_load(m, demo), 0);
+    vmxsim_event ev;
+    vmxsim_result r;
+    int stops = 0;
+    while (vmxsim_run_until(m, VMXSIM_EV_VMX | VMXSIM_EV_END, &ev, &r) == 0 && ev.json) {
+        uint64_t v;
+        vmxsim_reg_read(m, VMXSIM_RIP, &v);
+        vmxsim_vmcs_read(m, 0x681E, &v);
+        ck_assert_uint_lt(ev.seq, (uint64_t)seen.n);
+        ck_assert_str_eq(ev.json, seen.json[ev.seq]);
+        stops++;
+        if (r.end != VMXSIM_END_NONE) break;
+    }
+    ck_assert_int_gt(stops, 10);
+    ck_assert_int_gt(seen.nested, 0);
+    vmxsim_destroy(m);
+    fclose(o.console);
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int i = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        ck_assert_int_lt(i, seen.n);
+        line[len - 1] = '\0';
+        ck_assert_str_eq(line, seen.json[i]);
+        free(seen.json[i++]);
+    }
+    ck_assert_int_eq(i, seen.n);
+    free(line);
+    fclose(f);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(registers_memory_msrs)
 {
     vmxsim *m = machine("minimal", NULL);
@@ -175,6 +253,7 @@ int main(void)
     tcase_add_test(t, instruction_budget);
     tcase_add_test(t, run_until_and_callback);
     tcase_add_test(t, registers_memory_msrs);
+    tcase_add_test(t, event_json_is_the_trace);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -21,6 +21,11 @@ vx_trace *vx_trace_open(const char *path, char *err, size_t errlen);
 /* Write one event as one compact line (keys in insertion order).
  * Returns 0, or -1 on a write error (the trace then stops writing). */
 int vx_trace_write(vx_trace *t, const json_t *ev);
+/* Write an event serialised already (traces/json_out.h, under
+ * VX_JSON_TRACE_FLAGS): its n bytes and the newline.  NULL says that it
+ * could not be serialised: the trace fails as on a write error.  Returns
+ * as vx_trace_write. */
+int vx_trace_write_line(vx_trace *t, const char *line, size_t n);
 /* Push buffered lines to the file; -1 if that (or an earlier write)
  * failed. */
 int vx_trace_flush(vx_trace *t);
