@@ -128,7 +128,8 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
         }
         *hpa = x.hpa;
     }
-    *e = vx_hm_load(env->mem, *hpa, w->wide ? 8 : 4);
+    /* Two constant widths: each is then one load. */
+    *e = w->wide ? vx_hm_load(env->mem, *hpa, 8) : vx_hm_load(env->mem, *hpa, 4);
     w->out->nref_guest++;
     return 0;
 }
@@ -153,7 +154,8 @@ static int set_flag(walk *w, int i, uint64_t flag)
         hpa = x.hpa;
     }
     w->ent[i] |= flag;
-    vx_hm_store(env->mem, hpa, w->wide ? 8 : 4, w->ent[i]);
+    if (w->wide) vx_hm_store(env->mem, hpa, 8, w->ent[i]);
+    else vx_hm_store(env->mem, hpa, 4, w->ent[i]);
     return 0;
 }
 
@@ -218,6 +220,19 @@ static vx_xl_status finish(walk *w, int rw, int us, int xd, uint64_t frame, unsi
     return VX_XL_OK;
 }
 
+/* Which entries map a page: a PTE always, a PDPTE or PDE with PS set
+ * (a PDPTE only in 4- and 5-level paging: a PAE walk starts at the PDE),
+ * a PML4E or PML5E never (4.4.2, 4.5.4; PS is reserved there).  A
+ * present entry has a bit of ~0 set. */
+static const uint64_t maps_page[6] = {0, ~0ull, PTE_PS, PTE_PS, 0, 0};
+
+/* The walk log's rights: R/W 1, U/S 2, XD 4. */
+static unsigned log_rights(uint64_t allow, uint64_t deny)
+{
+    return (unsigned)((allow & PTE_RW) != 0) | (unsigned)((allow & PTE_US) != 0) << 1 |
+           (unsigned)(deny != 0) << 2;
+}
+
 static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
 {
     const vx_guest_paging *pg = w->env->pg;
@@ -248,11 +263,10 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
         unsigned shift = 12 + 9 * (unsigned)(level - 1);
         uint64_t gpa = (table & addr_mask) + ((w->la >> shift) & 0x1FF) * 8, hpa, e;
         if (read_entry(w, gpa, level, &e, &hpa) < 0) return w->out->status;
-        int leaf = level == 1 || (level <= 3 && (e & PTE_PS));
+        int leaf = (e & maps_page[level]) != 0;
         allow &= e;
         deny |= e & xd_bit;
-        int rw = (allow & PTE_RW) != 0, us = (allow & PTE_US) != 0, xd = deny != 0;
-        if (w->env->log) log_guest(w, level, gpa, hpa, e, (unsigned)(rw | us << 1 | xd << 2), 0);
+        if (w->env->log) log_guest(w, level, gpa, hpa, e, log_rights(allow, deny), 0);
         if (!(e & PTE_P)) return page_fault(w, 0);
         uint64_t rsvd = rsvd_any;
         if (level >= 4) rsvd |= PTE_PS;
@@ -266,7 +280,8 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
         if (leaf) {
             int global = (pg->cr4 & CR4_PGE) && (e & PTE_G);
             unsigned pkey = pae ? 0 : (unsigned)(e >> PTE_PKEY_SHIFT) & 15;
-            return finish(w, rw, us, xd, e & bits(shift, m - 1), shift, global, !pae, pkey);
+            return finish(w, (allow & PTE_RW) != 0, (allow & PTE_US) != 0, deny != 0,
+                          e & bits(shift, m - 1), shift, global, !pae, pkey);
         }
         table = e;
     }
