@@ -69,6 +69,7 @@ static void flush_everything(vx_tlb *t)
     t->n = 0;
     t->ng = 0;
     t->nctx = 0;
+    memset(t->nctx_kind, 0, sizeof t->nctx_kind);
     memset(t->nsize, 0, sizeof t->nsize);
     memset(t->gnsize, 0, sizeof t->gnsize);
     memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
@@ -79,17 +80,21 @@ static void flush_everything(vx_tlb *t)
 /* The index of tag, created if create; -1 if absent.  Tags are unique
  * in ctx[] (one is added only when none matches) and stay at their index
  * until everything is flushed, so the index last found for a tag of the
- * same kind (global or not: a look-up asks for both) is tried first. */
+ * same kind (global or not: a look-up asks for both) is tried first, and
+ * a kind with no context at all is not searched. */
 static int ctx_index(vx_tlb *t, const vx_tlb_tag *tag, int create)
 {
-    unsigned *hint = &t->ctx_hint[tag->pcid == VX_TLB_ANY_PCID];
+    const int global = tag->pcid == VX_TLB_ANY_PCID;
+    unsigned *hint = &t->ctx_hint[global];
     if (*hint < t->nctx && same_tag(&t->ctx[*hint], tag)) return (int)*hint;
-    for (unsigned i = 0; i < t->nctx; i++)
-        if (same_tag(&t->ctx[i], tag)) return (int)(*hint = i);
+    if (t->nctx_kind[global])
+        for (unsigned i = 0; i < t->nctx; i++)
+            if (same_tag(&t->ctx[i], tag)) return (int)(*hint = i);
     if (!create) return -1;
     if (t->nctx == VX_TLB_MAX_CTX) flush_everything(t);
     t->ctx[t->nctx] = *tag;
     if (!tag->ept) t->ctx[t->nctx].eptrta = 0;
+    t->nctx_kind[global]++;
     *hint = t->nctx;
     return (int)t->nctx++;
 }

@@ -54,7 +54,8 @@ typedef struct vx_gpa_entry {
 typedef struct vx_tlb {
     vx_tlb_tag ctx[VX_TLB_MAX_CTX];
     unsigned nctx;
-    unsigned ctx_hint[2];    /* the last index found, [global]: checked first */
+    unsigned ctx_hint[2];    /* [global]: the last index found, checked first */
+    unsigned nctx_kind[2];   /* [global]: how many of ctx[] are of each kind */
     vx_tlb_entry *e;         /* VX_TLB_CAPACITY entries */
     unsigned n;
     unsigned nsize[4];       /* entries in e of each size (12, 21, 22, 30), dead ones too */
