@@ -33,9 +33,14 @@ void vx_xl_paging(vmxsim *m, vx_guest_paging *pg)
     pg->pkru = 0;
     pg->pkrs = 0;
     pg->maxphyaddr = m->prof.maxphyaddr;
-    uint32_t r[4];
-    vx_profile_cpuid(&m->prof, 0x80000001u, 0, r);
-    pg->page1gb = (r[3] >> 26) & 1;
+    /* The profile is the machine's for its whole life: its CPUID bit for
+     * 1-GByte pages is looked up once, not on every walk. */
+    if (!m->xl_page1gb) {
+        uint32_t r[4];
+        vx_profile_cpuid(&m->prof, 0x80000001u, 0, r);
+        m->xl_page1gb = (uint8_t)(((r[3] >> 26) & 1) + 1);
+    }
+    pg->page1gb = m->xl_page1gb - 1;
 }
 
 /* EPT and the VPID of the guest, as VM entry found them (27.3), until
