@@ -65,12 +65,17 @@ void vx_hm_write32(const vx_hostmem *mem, uint64_t pa, uint32_t v)
  *    and 16): bit 7 is then reserved, and a leaf above level 1 has it set.
  * The walk length comes from EPTP bits 5:3; VM entry admits 4 or 5 levels
  * only (27.2.1.1), which the walk's arrays of 5 entries rely on. */
-void vx_ept_prepare(const vx_ept *ept, vx_ept_walker *wk)
+void vx_ept_prepare(vx_ept_walker *wk, const vx_ept *ept, const vx_hostmem *mem,
+                    const vx_gpa_cache *cache, vx_walk_log *log, int peek)
 {
     const uint64_t hi = bits(ept->maxphyaddr, 51);
     const int xonly = (ept->cap >> VX_EPTCAP_XONLY_BIT) & 1;
     const uint64_t rwx = 1u << 2 | 1u << 6 | (xonly ? 0 : (1u << 0 | 1u << 4));
     wk->ept = ept;
+    wk->mem = *mem;
+    wk->cache = cache;
+    wk->log = log;
+    wk->peek = peek;
     wk->addr_mask = bits(12, ept->maxphyaddr - 1);
     wk->root = ept->eptp & wk->addr_mask;
     wk->mbec = ept->mbec != 0;
@@ -167,8 +172,8 @@ static void set_flags(const vx_hostmem *mem, unsigned need, ept_path *p)
 
 /* After the leaf: the rights against the access (29.3.3.2), then the
  * accessed and dirty flags, only if the EPTP enables them (29.3.4). */
-static vx_xl_status finish(const vx_ept_walker *wk, const vx_hostmem *mem, uint64_t gpa,
-                           unsigned need, unsigned xbit, int peek, ept_path *p, vx_ept_xl *out)
+static vx_xl_status finish(const vx_ept_walker *wk, uint64_t gpa, unsigned need, unsigned xbit,
+                           ept_path *p, vx_ept_xl *out)
 {
     const uint64_t rt = p->rights;
     unsigned r = (unsigned)rt & 1, w = (unsigned)(rt >> 1) & 1, x = (unsigned)(rt >> 2) & 1;
@@ -179,7 +184,7 @@ static vx_xl_status finish(const vx_ept_walker *wk, const vx_hostmem *mem, uint6
         out->qual = (need & 7) | (r << 3) | (w << 4) | (x << 5) | (xu << 6);
         return out->status;
     }
-    if (wk->ad && !peek) set_flags(mem, need, p);
+    if (wk->ad && !wk->peek) set_flags(&wk->mem, need, p);
     uint64_t leafe = p->ent[p->n - 1];
     unsigned shift = 12 + 9 * (unsigned)(p->level - 1);
     uint64_t offset = (1ull << shift) - 1;
@@ -213,8 +218,8 @@ static void log_path(const vx_ept_walker *wk, vx_walk_log *log, int target, uint
  * then for a misconfiguration, as it is read (29.3.3).  Returns OK, or
  * the fault in out; the path holds every entry read (out->nrefs), the
  * faulting one last. */
-static vx_xl_status descend(const vx_ept_walker *wk, const vx_hostmem *mem, uint64_t gpa,
-                            unsigned need, ept_path *p, vx_ept_xl *out)
+static vx_xl_status descend(const vx_ept_walker *wk, uint64_t gpa, unsigned need, ept_path *p,
+                            vx_ept_xl *out)
 {
     /* Which entries map a page: a PTE always, a PDPTE or PDE with bit 7
      * set, a PML4E or PML5E never (Tables 29-1 to 29-6).  Any present
@@ -223,7 +228,7 @@ static vx_xl_status descend(const vx_ept_walker *wk, const vx_hostmem *mem, uint
     /* Copies: the stores into the path may alias the walker's masks and
      * the memory's bounds, which the compiler would then read again. */
     const uint64_t present = wk->present, addr_mask = wk->addr_mask;
-    const vx_hostmem ram = *mem;
+    const vx_hostmem ram = wk->mem;
     uint64_t table = wk->root, rights = RIGHTS_BITS;
     int n = 0, level = wk->levels;
     for (;; level--) {
@@ -257,10 +262,11 @@ static vx_xl_status descend(const vx_ept_walker *wk, const vx_hostmem *mem, uint
     return VX_XL_OK;
 }
 
-vx_xl_status vx_ept_walk(const vx_ept_walker *wk, const vx_hostmem *mem,
-                         const vx_gpa_cache *cache, uint64_t gpa, unsigned need, int user_la,
-                         int peek, vx_walk_log *log, int target, vx_ept_xl *out)
+vx_xl_status vx_ept_walk(const vx_ept_walker *wk, uint64_t gpa, unsigned need, int user_la,
+                         int target, vx_ept_xl *out)
 {
+    const vx_gpa_cache *cache = wk->cache;
+    vx_walk_log *log = wk->log;
     /* The execute right the access needs: user-mode execute for a
      * user-mode linear address under mode-based execute control
      * (29.3.3.2). */
@@ -269,11 +275,11 @@ vx_xl_status vx_ept_walk(const vx_ept_walker *wk, const vx_hostmem *mem,
     out->status = VX_XL_OK;
     out->qual = 0;
     ept_path p;
-    vx_xl_status st = descend(wk, mem, gpa, need, &p, out);
+    vx_xl_status st = descend(wk, gpa, need, &p, out);
     if (log) log_path(wk, log, target, gpa, &p, st == VX_XL_EPT_VIOLATION);
     if (st != VX_XL_OK) return st;
-    if (finish(wk, mem, gpa, need, xbit, peek, &p, out) != VX_XL_OK) return out->status;
-    if (cache && cache->insert && !peek) cache->insert(cache->ctx, gpa, out);
+    if (finish(wk, gpa, need, xbit, &p, out) != VX_XL_OK) return out->status;
+    if (cache && cache->insert && !wk->peek) cache->insert(cache->ctx, gpa, out);
     return VX_XL_OK;
 }
 
@@ -283,6 +289,6 @@ vx_xl_status vx_ept_translate(const vx_ept *ept, const vx_hostmem *mem,
                               vx_ept_xl *out)
 {
     vx_ept_walker wk;
-    vx_ept_prepare(ept, &wk);
-    return vx_ept_walk(&wk, mem, cache, gpa, need, user_la, peek, log, target, out);
+    vx_ept_prepare(&wk, ept, mem, cache, log, peek);
+    return vx_ept_walk(&wk, gpa, need, user_la, target, out);
 }

@@ -50,9 +50,15 @@ vx_xl_status vx_ept_translate(const vx_ept *ept, const vx_hostmem *mem,
 /* The same walk with what depends only on the EPTP, the capabilities and
  * MAXPHYADDR worked out once: a two-dimensional walk makes up to 11 EPT
  * translations (29.3.2) under one configuration, and the reserved-bit
- * masks of 29.3.3.1 need not be rebuilt for each entry of each. */
+ * masks of 29.3.3.1 need not be rebuilt for each entry of each.  What
+ * the translation shares among them (memory, cache, log, peek) is kept
+ * with it, so that each walk is given only what differs. */
 typedef struct vx_ept_walker {
     const vx_ept *ept;
+    vx_hostmem mem;          /* a copy: read in every step of every walk */
+    const vx_gpa_cache *cache;
+    vx_walk_log *log;
+    int peek;
     uint64_t root;           /* the first table: EPTP bits MAXPHYADDR-1:12 */
     uint64_t addr_mask;      /* physical-address bits 12 .. MAXPHYADDR-1 */
     uint64_t present;        /* an entry with any of these bits set is present */
@@ -62,10 +68,10 @@ typedef struct vx_ept_walker {
     uint8_t ad, mbec;
 } vx_ept_walker;
 
-void vx_ept_prepare(const vx_ept *ept, vx_ept_walker *wk);
-vx_xl_status vx_ept_walk(const vx_ept_walker *wk, const vx_hostmem *mem,
-                         const vx_gpa_cache *cache, uint64_t gpa, unsigned need, int user_la,
-                         int peek, vx_walk_log *log, int target, vx_ept_xl *out);
+void vx_ept_prepare(vx_ept_walker *wk, const vx_ept *ept, const vx_hostmem *mem,
+                    const vx_gpa_cache *cache, vx_walk_log *log, int peek);
+vx_xl_status vx_ept_walk(const vx_ept_walker *wk, uint64_t gpa, unsigned need, int user_la,
+                         int target, vx_ept_xl *out);
 
 /* Paging-structure entries in host memory (xlate.h vx_hostmem): one load
  * or store where the whole entry lies in RAM, all ones read and nothing

@@ -63,7 +63,8 @@ static void walk_init(walk *w, const vx_xlate_env *env, uint64_t la, unsigned ac
     w->n = 0;
     w->wide = 0;
     w->ept = ept_on(env);
-    if (w->ept) vx_ept_prepare(env->ept, &w->ew);
+    if (w->ept) vx_ept_prepare(&w->ew, env->ept, env->mem, env->cache, env->log,
+                               (acc & VX_ACC_PEEK) != 0);
 }
 
 static void log_guest(walk *w, int level, uint64_t gpa, uint64_t hpa, uint64_t e,
@@ -119,8 +120,7 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
     if (w->ept) {
         unsigned need = VX_EPTE_R | (w->ew.ad ? VX_EPTE_W : 0);
         vx_ept_xl x;
-        vx_xl_status st = vx_ept_walk(&w->ew, env->mem, env->cache, gpa, need, 0,
-                                      (w->acc & VX_ACC_PEEK) != 0, env->log, level, &x);
+        vx_xl_status st = vx_ept_walk(&w->ew, gpa, need, 0, level, &x);
         w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, gpa, x.qual);
@@ -144,8 +144,10 @@ static int set_flag(walk *w, int i, uint64_t flag)
     uint64_t hpa = w->hpa[i];
     if (w->ept && !w->ew.ad) {
         vx_ept_xl x;
-        vx_xl_status st = vx_ept_walk(&w->ew, env->mem, env->cache, w->gpa[i], VX_EPTE_W, 0, 0,
-                                      env->log, w->level[i], &x);
+        /* Flags are set only by a translation that is not a peek
+         * (finish), so the walker's peek is 0 here, as this write
+         * needs: its mapping may be cached. */
+        vx_xl_status st = vx_ept_walk(&w->ew, w->gpa[i], VX_EPTE_W, 0, w->level[i], &x);
         w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, w->gpa[i], x.qual);
@@ -347,8 +349,7 @@ static vx_xl_status final_ept(walk *w, int paging)
      * (no SDM text decides it; see docs/vmx-choices.md). */
     int us = paging ? out->g_us : 1, rw = paging ? out->g_rw : 1, xd = paging ? out->g_xd : 0;
     vx_ept_xl x;
-    vx_xl_status st = vx_ept_walk(&w->ew, env->mem, env->cache, out->gpa, need, us,
-                                  (acc & VX_ACC_PEEK) != 0, env->log, 0, &x);
+    vx_xl_status st = vx_ept_walk(&w->ew, out->gpa, need, us, 0, &x);
     out->nref_ept += x.nrefs;
     if (st != VX_XL_OK) {
         out->status = st;
