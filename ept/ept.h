@@ -75,8 +75,9 @@ vx_xl_status vx_ept_walk(const vx_ept_walker *wk, uint64_t gpa, unsigned need, i
 
 /* Paging-structure entries in host memory (xlate.h vx_hostmem): one load
  * or store where the whole entry lies in RAM, all ones read and nothing
- * written elsewhere.  Entries are little-endian, as the host is where
- * the copy is a plain one; any other host assembles them byte by byte. */
+ * written elsewhere (as vx_hostmem says).  Entries are little-endian in
+ * memory: on a little-endian host a plain copy is the value; any other
+ * host assembles it byte by byte. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VX_HM_NATIVE 1
 #else
