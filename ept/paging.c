@@ -43,11 +43,28 @@ typedef struct walk {
     uint64_t gpa[5], hpa[5], ent[5];
     int level[5];
     int wide;              /* 8-byte entries (not 32-bit paging) */
+    int ept;               /* EPT is on: ew is prepared */
+    vx_ept_walker ew;      /* the EPT configuration, worked out once a walk */
 } walk;
 
 static int ept_on(const vx_xlate_env *env)
 {
     return env->ept && env->ept->enabled;
+}
+
+/* Prepare the EPT walks of one translation: a two-dimensional walk
+ * makes up to 11 of them under one configuration (29.3.2). */
+static void walk_init(walk *w, const vx_xlate_env *env, uint64_t la, unsigned acc, vx_xlate *out)
+{
+    w->env = env;
+    w->la = la;
+    w->acc = acc;
+    w->out = out;
+    w->n = 0;
+    w->wide = 0;
+    w->ept = ept_on(env);
+    if (w->ept) vx_ept_prepare(&w->ew, env->ept, env->mem, env->cache, env->log,
+                               (acc & VX_ACC_PEEK) != 0);
 }
 
 static void log_guest(walk *w, int level, uint64_t gpa, uint64_t hpa, uint64_t e,
@@ -100,11 +117,10 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
 {
     const vx_xlate_env *env = w->env;
     *hpa = gpa;
-    if (ept_on(env)) {
-        unsigned need = VX_EPTE_R | ((env->ept->eptp & (1u << 6)) ? VX_EPTE_W : 0);
+    if (w->ept) {
+        unsigned need = VX_EPTE_R | (w->ew.ad ? VX_EPTE_W : 0);
         vx_ept_xl x;
-        vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, gpa, need, 0,
-                                           (w->acc & VX_ACC_PEEK) != 0, env->log, level, &x);
+        vx_xl_status st = vx_ept_walk(&w->ew, gpa, need, 0, level, &x);
         w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, gpa, x.qual);
@@ -112,7 +128,8 @@ static int read_entry(walk *w, uint64_t gpa, int level, uint64_t *e, uint64_t *h
         }
         *hpa = x.hpa;
     }
-    *e = w->wide ? vx_hm_read64(env->mem, *hpa) : vx_hm_read32(env->mem, *hpa);
+    /* Two constant widths: each is then one load. */
+    *e = w->wide ? vx_hm_load(env->mem, *hpa, 8) : vx_hm_load(env->mem, *hpa, 4);
     w->out->nref_guest++;
     return 0;
 }
@@ -125,10 +142,12 @@ static int set_flag(walk *w, int i, uint64_t flag)
     const vx_xlate_env *env = w->env;
     if (w->ent[i] & flag) return 0;
     uint64_t hpa = w->hpa[i];
-    if (ept_on(env) && !(env->ept->eptp & (1u << 6))) {
+    if (w->ept && !w->ew.ad) {
         vx_ept_xl x;
-        vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, w->gpa[i], VX_EPTE_W,
-                                           0, 0, env->log, w->level[i], &x);
+        /* Flags are set only by a translation that is not a peek
+         * (finish), so the walker's peek is 0 here, as this write
+         * needs: its mapping may be cached. */
+        vx_xl_status st = vx_ept_walk(&w->ew, w->gpa[i], VX_EPTE_W, 0, w->level[i], &x);
         w->out->nref_ept += x.nrefs;
         if (st != VX_XL_OK) {
             ept_fault(w, st, w->gpa[i], x.qual);
@@ -137,8 +156,8 @@ static int set_flag(walk *w, int i, uint64_t flag)
         hpa = x.hpa;
     }
     w->ent[i] |= flag;
-    if (w->wide) vx_hm_write64(env->mem, hpa, w->ent[i]);
-    else vx_hm_write32(env->mem, hpa, (uint32_t)w->ent[i]);
+    if (w->wide) vx_hm_store(env->mem, hpa, 8, w->ent[i]);
+    else vx_hm_store(env->mem, hpa, 4, w->ent[i]);
     return 0;
 }
 
@@ -185,9 +204,12 @@ static vx_xl_status finish(walk *w, int rw, int us, int xd, uint64_t frame, unsi
     if (d) return page_fault(w, d);
     int write = (w->acc & VX_ACC_W) != 0;
     if (!(w->acc & VX_ACC_PEEK)) {
+        /* Flags already set need no write (and no EPT translation): the
+         * common case once a table has been used, tested here. */
         for (int i = 0; i < w->n; i++)
-            if (set_flag(w, i, PTE_A) < 0) return out->status;
-        if (write && set_flag(w, w->n - 1, PTE_D) < 0) return out->status;
+            if (!(w->ent[i] & PTE_A) && set_flag(w, i, PTE_A) < 0) return out->status;
+        if (write && !(w->ent[w->n - 1] & PTE_D) && set_flag(w, w->n - 1, PTE_D) < 0)
+            return out->status;
     }
     out->gpa = frame | (w->la & ((1ull << shift) - 1));
     out->g_rw = (uint8_t)rw;
@@ -200,6 +222,19 @@ static vx_xl_status finish(walk *w, int rw, int us, int xd, uint64_t frame, unsi
     return VX_XL_OK;
 }
 
+/* Which entries map a page: a PTE always, a PDPTE or PDE with PS set
+ * (a PDPTE only in 4- and 5-level paging: a PAE walk starts at the PDE),
+ * a PML4E or PML5E never (4.4.2, 4.5.4; PS is reserved there).  A
+ * present entry has a bit of ~0 set. */
+static const uint64_t maps_page[6] = {0, ~0ull, PTE_PS, PTE_PS, 0, 0};
+
+/* The walk log's rights: R/W 1, U/S 2, XD 4. */
+static unsigned log_rights(uint64_t allow, uint64_t deny)
+{
+    return (unsigned)((allow & PTE_RW) != 0) | (unsigned)((allow & PTE_US) != 0) << 1 |
+           (unsigned)(deny != 0) << 2;
+}
+
 static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
 {
     const vx_guest_paging *pg = w->env->pg;
@@ -208,7 +243,12 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
     /* Bits beyond MAXPHYADDR are reserved; in PAE paging bits 62:52 are
      * too (Tables 4-8 to 4-11); XD is reserved without NXE. */
     uint64_t rsvd_any = bits(m, pae ? 62 : 51) | (nxe ? 0 : PTE_XD);
-    int rw = 1, us = 1, xd = 0, level = levels;
+    const uint64_t addr_mask = bits(12, m - 1);
+    /* The rights so far (4.6.1): R/W and U/S ANDed over the levels, XD
+     * ORed where IA32_EFER.NXE = 1. */
+    const uint64_t xd_bit = nxe ? PTE_XD : 0;
+    uint64_t allow = PTE_RW | PTE_US, deny = 0;
+    int level = levels;
     w->wide = 1;
     if (pae) {
         /* The PDPTE register for this address (4.4.1): its reserved bits
@@ -223,21 +263,18 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
     }
     for (; level >= 1; level--) {
         unsigned shift = 12 + 9 * (unsigned)(level - 1);
-        uint64_t gpa = (table & bits(12, m - 1)) + ((w->la >> shift) & 0x1FF) * 8, hpa, e;
+        uint64_t gpa = (table & addr_mask) + ((w->la >> shift) & 0x1FF) * 8, hpa, e;
         if (read_entry(w, gpa, level, &e, &hpa) < 0) return w->out->status;
-        int leaf = level == 1 || (level <= 3 && (e & PTE_PS));
-        unsigned r = (unsigned)((rw && (e & PTE_RW)) | (us && (e & PTE_US)) << 1 |
-                                (xd || (nxe && (e & PTE_XD))) << 2);
-        log_guest(w, level, gpa, hpa, e, r, 0);
+        int leaf = (e & maps_page[level]) != 0;
+        allow &= e;
+        deny |= e & xd_bit;
+        if (w->env->log) log_guest(w, level, gpa, hpa, e, log_rights(allow, deny), 0);
         if (!(e & PTE_P)) return page_fault(w, 0);
         uint64_t rsvd = rsvd_any;
         if (level >= 4) rsvd |= PTE_PS;
         if (leaf && level == 3) rsvd |= pg->page1gb ? bits(13, 29) : PTE_PS;
         if (leaf && level == 2) rsvd |= bits(13, 20);
         if (e & rsvd) return page_fault(w, VX_PFEC_P | VX_PFEC_RSVD);
-        rw = rw && (e & PTE_RW);
-        us = us && (e & PTE_US);
-        xd = xd || (nxe && (e & PTE_XD));
         w->gpa[w->n] = gpa;
         w->hpa[w->n] = hpa;
         w->ent[w->n] = e;
@@ -245,7 +282,8 @@ static vx_xl_status walk_wide(walk *w, int levels, uint64_t table)
         if (leaf) {
             int global = (pg->cr4 & CR4_PGE) && (e & PTE_G);
             unsigned pkey = pae ? 0 : (unsigned)(e >> PTE_PKEY_SHIFT) & 15;
-            return finish(w, rw, us, xd, e & bits(shift, m - 1), shift, global, !pae, pkey);
+            return finish(w, (allow & PTE_RW) != 0, (allow & PTE_US) != 0, deny != 0,
+                          e & bits(shift, m - 1), shift, global, !pae, pkey);
         }
         table = e;
     }
@@ -296,20 +334,22 @@ static vx_xl_status walk_32(walk *w)
 /* The last step: the guest-physical address of the access through EPT,
  * as the translation of the linear address (qualification bits 7 and 8,
  * and 11:9 where the processor reports them, Table 28-7). */
-static vx_xl_status final_ept(const vx_xlate_env *env, vx_xlate *out, unsigned acc, int paging)
+static vx_xl_status final_ept(walk *w, int paging)
 {
+    const vx_xlate_env *env = w->env;
+    vx_xlate *out = w->out;
+    unsigned acc = w->acc;
     out->hpa = out->gpa;
     out->e_r = out->e_w = out->e_x = out->e_xu = 1;
     out->e_memtype = 6;
     out->e_ipat = 0;
-    if (!ept_on(env)) return VX_XL_OK;
+    if (!w->ept) return VX_XL_OK;
     unsigned need = (acc & VX_ACC_I) ? VX_EPTE_X : (acc & VX_ACC_W) ? VX_EPTE_W : VX_EPTE_R;
     /* Without paging Bochs treats the address as user-mode and writable
      * (no SDM text decides it; see docs/vmx-choices.md). */
     int us = paging ? out->g_us : 1, rw = paging ? out->g_rw : 1, xd = paging ? out->g_xd : 0;
     vx_ept_xl x;
-    vx_xl_status st = vx_ept_translate(env->ept, env->mem, env->cache, out->gpa, need, us,
-                                       (acc & VX_ACC_PEEK) != 0, env->log, 0, &x);
+    vx_xl_status st = vx_ept_walk(&w->ew, out->gpa, need, us, 0, &x);
     out->nref_ept += x.nrefs;
     if (st != VX_XL_OK) {
         out->status = st;
@@ -339,7 +379,8 @@ vx_xl_status vx_xlate_linear(const vx_xlate_env *env, uint64_t la, unsigned acce
                              vx_xlate *out)
 {
     const vx_guest_paging *pg = env->pg;
-    walk w = {.env = env, .la = la, .acc = access, .out = out};
+    walk w;
+    walk_init(&w, env, la, access, out);
     *out = (vx_xlate){.status = VX_XL_OK};
     int levels = vx_paging_levels(pg);
     vx_xl_status st;
@@ -357,7 +398,7 @@ vx_xl_status vx_xlate_linear(const vx_xlate_env *env, uint64_t la, unsigned acce
     default: st = walk_wide(&w, levels, pg->cr3); break;
     }
     if (st != VX_XL_OK) return st;
-    return final_ept(env, out, access, levels != 0);
+    return final_ept(&w, levels != 0);
 }
 
 vx_xl_status vx_xlate_gpa(const vx_xlate_env *env, uint64_t gpa, unsigned access,
@@ -365,7 +406,9 @@ vx_xl_status vx_xlate_gpa(const vx_xlate_env *env, uint64_t gpa, unsigned access
 {
     *out = (vx_xlate){.status = VX_XL_OK, .gpa = gpa, .g_rw = 1, .g_us = 1, .dirty = 1,
                       .page_shift = 30};
-    vx_xl_status st = final_ept(env, out, access, 0);
+    walk w;
+    walk_init(&w, env, gpa, access, out);
+    vx_xl_status st = final_ept(&w, 0);
     /* No linear address: bits 7 and 8 clear (29.3.3.2, PDPTE loads). */
     if (st == VX_XL_EPT_VIOLATION) out->qual &= 0x7F;
     return st;

@@ -15,6 +15,12 @@
 
 static const uint8_t shifts[] = {12, 21, 22, 30};
 
+/* The index of a mapping size in shifts[]. */
+static unsigned size_slot(unsigned shift)
+{
+    return shift == 12 ? 0 : shift == 21 ? 1 : shift == 22 ? 2 : 3;
+}
+
 static unsigned hash(uint64_t a, uint64_t b)
 {
     uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x7F4A7C15ull + (a << 6));
@@ -63,28 +69,44 @@ static void flush_everything(vx_tlb *t)
     t->n = 0;
     t->ng = 0;
     t->nctx = 0;
+    memset(t->nctx_kind, 0, sizeof t->nctx_kind);
+    memset(t->nsize, 0, sizeof t->nsize);
+    memset(t->gnsize, 0, sizeof t->gnsize);
     memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
     memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
     t->flushes++;
 }
 
-/* The index of tag, created if create; -1 if absent. */
+/* The index of tag, created if create; -1 if absent.  Tags are unique
+ * in ctx[] (one is added only when none matches) and stay at their index
+ * until everything is flushed, so the index last found for a tag of the
+ * same kind (global or not: a look-up asks for both) is tried first, and
+ * a kind with no context at all is not searched. */
 static int ctx_index(vx_tlb *t, const vx_tlb_tag *tag, int create)
 {
-    for (unsigned i = 0; i < t->nctx; i++)
-        if (same_tag(&t->ctx[i], tag)) return (int)i;
+    const int global = tag->pcid == VX_TLB_ANY_PCID;
+    unsigned *hint = &t->ctx_hint[global];
+    if (*hint < t->nctx && same_tag(&t->ctx[*hint], tag)) return (int)*hint;
+    if (t->nctx_kind[global])
+        for (unsigned i = 0; i < t->nctx; i++)
+            if (same_tag(&t->ctx[i], tag)) return (int)(*hint = i);
     if (!create) return -1;
     if (t->nctx == VX_TLB_MAX_CTX) flush_everything(t);
     t->ctx[t->nctx] = *tag;
     if (!tag->ept) t->ctx[t->nctx].eptrta = 0;
+    t->nctx_kind[global]++;
+    *hint = t->nctx;
     return (int)t->nctx++;
 }
 
 /* ---- linear and combined mappings ---- */
 
+/* The first live entry for la, smallest size first; sizes the table
+ * holds none of are not probed. */
 static vx_tlb_entry *find(vx_tlb *t, uint32_t ctx, uint64_t la)
 {
     for (size_t s = 0; s < sizeof shifts; s++) {
+        if (!t->nsize[s]) continue;
         uint64_t key = la >> shifts[s];
         for (int32_t i = t->bucket[hash(ctx, key << 8 | shifts[s])]; i >= 0; i = t->e[i].next) {
             vx_tlb_entry *e = &t->e[i];
@@ -141,9 +163,11 @@ static void rebuild(vx_tlb *t, int (*keep)(const vx_tlb *, const vx_tlb_entry *,
     } else {
         memset(t->bucket, 0xFF, sizeof *t->bucket * NBUCKETS);
     }
+    memset(t->nsize, 0, sizeof t->nsize);
     for (unsigned i = 0; i < t->n; i++) {
         vx_tlb_entry e = t->e[i];
         if (e.dead || (keep && !keep(t, &e, arg))) continue;
+        t->nsize[size_slot(e.shift)]++;
         unsigned h = entry_hash(&e);
         e.next = t->bucket[h];
         t->bucket[h] = (int32_t)j;
@@ -170,6 +194,7 @@ vx_tlb_entry *vx_tlb_insert(vx_tlb *t, const vx_tlb_tag *tag, uint64_t la, const
         }
     }
     int32_t i = (int32_t)t->n++;
+    t->nsize[size_slot(x->page_shift)]++;
     e = &t->e[i];
     e->la = la & mask;
     e->gpa = x->gpa & mask;
@@ -273,9 +298,11 @@ static void grebuild(vx_tlb *t, uint64_t eptrta)
     } else {
         memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
     }
+    memset(t->gnsize, 0, sizeof t->gnsize);
     for (unsigned i = 0; i < t->ng; i++) {
         vx_gpa_entry g = t->g[i];
         if (g.eptrta == UINT64_MAX || eptrta == UINT64_MAX || g.eptrta == eptrta) continue;
+        t->gnsize[size_slot(g.x.shift)]++;
         unsigned h = gpa_hash(&g);
         g.next = t->gbucket[h];
         t->gbucket[h] = (int32_t)j;
@@ -296,7 +323,8 @@ static int gpa_lookup(void *ctx, uint64_t gpa, vx_ept_xl *x)
     vx_gpa_view *v = ctx;
     vx_tlb *t = v->t;
     for (size_t s = 0; s < sizeof shifts; s++) {
-        if (shifts[s] == 22) continue; /* EPT has no 4-MByte pages */
+        /* EPT has no 4-MByte pages; sizes not held are not probed. */
+        if (shifts[s] == 22 || !t->gnsize[s]) continue;
         uint64_t key = gpa >> shifts[s];
         for (int32_t i = t->gbucket[hash(v->eptrta, key << 8 | shifts[s])]; i >= 0; i = t->g[i].next) {
             vx_gpa_entry *g = &t->g[i];
@@ -329,10 +357,12 @@ static void gpa_insert(void *ctx, uint64_t gpa, const vx_ept_xl *x)
     }
     if (t->ng == VX_TLB_CAPACITY) {
         t->ng = 0;
+        memset(t->gnsize, 0, sizeof t->gnsize);
         memset(t->gbucket, 0xFF, sizeof *t->gbucket * NBUCKETS);
         t->flushes++;
     }
     int32_t i = (int32_t)t->ng++;
+    t->gnsize[size_slot(x->shift)]++;
     vx_gpa_entry *g = &t->g[i];
     g->gpa = gpa & mask;
     g->eptrta = v->eptrta;

@@ -54,11 +54,15 @@ typedef struct vx_gpa_entry {
 typedef struct vx_tlb {
     vx_tlb_tag ctx[VX_TLB_MAX_CTX];
     unsigned nctx;
+    unsigned ctx_hint[2];    /* [global]: the last index found, checked first */
+    unsigned nctx_kind[2];   /* [global]: how many of ctx[] are of each kind */
     vx_tlb_entry *e;         /* VX_TLB_CAPACITY entries */
     unsigned n;
+    unsigned nsize[4];       /* entries in e of each size (12, 21, 22, 30), dead ones too */
     int32_t *bucket;         /* heads */
     vx_gpa_entry *g;
     unsigned ng;
+    unsigned gnsize[4];      /* entries in g of each size */
     int32_t *gbucket;
     uint64_t hits, misses, gpa_hits, gpa_misses, flushes;
 } vx_tlb;

@@ -205,6 +205,7 @@ struct vmxsim {
     uint64_t pdpte[4];       /* the PDPTE registers of PAE paging (Vol. 3A 4.4.1) */
     vx_ept xl_ept;           /* EPT of the guest (xlate.c), valid in non-root operation */
     uint16_t xl_vpid;        /* its VPID (0 without "enable VPID") */
+    uint8_t xl_page1gb;      /* xlate.c: the profile's CPUID.80000001H:EDX[26] + 1, 0 until read */
     uint32_t guest_activity, guest_interruptibility;
     int explain;             /* --explain: failed entry checks in words */
     int mtf_armed;           /* monitor trap flag: exit after the next guest instruction */

@@ -33,9 +33,14 @@ void vx_xl_paging(vmxsim *m, vx_guest_paging *pg)
     pg->pkru = 0;
     pg->pkrs = 0;
     pg->maxphyaddr = m->prof.maxphyaddr;
-    uint32_t r[4];
-    vx_profile_cpuid(&m->prof, 0x80000001u, 0, r);
-    pg->page1gb = (r[3] >> 26) & 1;
+    /* The profile is the machine's for its whole life: its CPUID bit for
+     * 1-GByte pages is looked up once, not on every walk. */
+    if (!m->xl_page1gb) {
+        uint32_t r[4];
+        vx_profile_cpuid(&m->prof, 0x80000001u, 0, r);
+        m->xl_page1gb = (uint8_t)(((r[3] >> 26) & 1) + 1);
+    }
+    pg->page1gb = m->xl_page1gb - 1;
 }
 
 /* EPT and the VPID of the guest, as VM entry found them (27.3), until
@@ -98,12 +103,13 @@ int vx_load_pdptes(vmxsim *m, uint64_t cr3, uint64_t out[4])
 {
     uint64_t base = cr3 & 0xFFFFFFE0u;
     uint64_t rsvd = VX_PDPTE_RESERVED_LOW | ~((1ull << m->prof.maxphyaddr) - 1);
+    const vx_ept *e = cur_ept(m);
+    /* The paging registers, once for the four loads. */
+    vx_guest_paging pg = {0};
+    if (e) vx_xl_paging(m, &pg);
     for (int i = 0; i < 4; i++) {
         uint64_t pa = base + 8u * (unsigned)i;
-        const vx_ept *e = cur_ept(m);
         if (e) {
-            vx_guest_paging pg;
-            vx_xl_paging(m, &pg);
             vx_hostmem mem = {m->ram, m->mem_size};
             vx_xlate_env env = {&pg, e, &mem, NULL, NULL};
             vx_xlate x;
@@ -228,12 +234,12 @@ static const char *status_name(vx_xl_status s)
 }
 
 static void trace_walk(vmxsim *m, uint64_t la, unsigned acc, const vx_xlate *x,
-                       const vx_walk_log *log, const vx_guest_paging *pg)
+                       const vx_walk_log *log, const vx_guest_paging *pg, const vx_tlb_tag *tagp)
 {
     json_t *ev = vx_ev_new(m, "translation");
     const vx_ept *e = cur_ept(m);
     int levels = vx_paging_levels(pg);
-    vx_tlb_tag tag = vx_xl_tag(m);
+    vx_tlb_tag tag = *tagp;
     json_object_set_new(ev, "la", vx_json_hex(la));
     json_object_set_new(ev, "access", access_json(acc));
     static const char *const modes[6] = {"none", "?", "32-bit", "PAE", "4-level", "5-level"};
@@ -288,20 +294,19 @@ void vx_xl_trace_invalidation(vmxsim *m, const char *op, const char *scope, uint
 /* ---- translation through the TLB ---- */
 
 /* Does a cached translation allow this access under the current
- * control registers?  (The rights were cached; CR0.WP, SMEP, SMAP and
+ * control registers pg?  (The rights were cached; CR0.WP, SMEP, SMAP and
  * RFLAGS.AC are applied now, as a processor applies them to a TLB hit,
  * 4.10.2.2.) */
-static int entry_allows(vmxsim *m, const vx_tlb_entry *t, unsigned acc)
+static int entry_allows(vmxsim *m, const vx_guest_paging *pg, const vx_tlb_entry *t,
+                        unsigned acc)
 {
-    vx_guest_paging pg;
-    vx_xl_paging(m, &pg);
-    if ((pg.cr0 & CR0_PG) &&
-        vx_paging_denied(&pg, acc, t->rw, t->us, t->xd, vx_paging_levels(&pg) >= 4, t->pkey))
+    if ((pg->cr0 & CR0_PG) &&
+        vx_paging_denied(pg, acc, t->rw, t->us, t->xd, vx_paging_levels(pg) >= 4, t->pkey))
         return 0;
     if ((acc & VX_ACC_W) && !t->dirty) return 0; /* the dirty flags need a walk */
     if (!cur_ept(m)) return 1;
     if (acc & VX_ACC_I) {
-        int user_la = (pg.cr0 & CR0_PG) ? t->us : 1;
+        int user_la = (pg->cr0 & CR0_PG) ? t->us : 1;
         return m->xl_ept.mbec && user_la ? t->exu : t->ex;
     }
     return (acc & VX_ACC_W) ? t->ew : t->er;
@@ -316,26 +321,38 @@ static void from_entry(const vx_tlb_entry *t, uint64_t la, vx_xlate *x)
                     .e_x = t->ex, .e_xu = t->exu, .e_memtype = t->memtype, .dirty = t->dirty};
 }
 
-vx_xl_status vx_mmu_walk(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x, vx_walk_log *log)
+/* The walk under the paging registers pg (vx_xl_paging's). */
+static vx_xl_status walk_with(vmxsim *m, const vx_guest_paging *pg, uint64_t la, unsigned acc,
+                              vx_xlate *x, vx_walk_log *log)
 {
-    vx_guest_paging pg;
-    vx_xl_paging(m, &pg);
     vx_hostmem mem = {m->ram, m->mem_size};
     const vx_ept *e = cur_ept(m);
     vx_gpa_view view = {&m->mmu.tlb, e ? eptrta(e->eptp) : 0};
     vx_gpa_cache cache = vx_tlb_gpa_cache(&view);
-    vx_xlate_env env = {&pg, e, &mem, (e && !m->mmu.tlb_off && !(acc & VX_ACC_PEEK)) ? &cache : NULL,
+    vx_xlate_env env = {pg, e, &mem, (e && !m->mmu.tlb_off && !(acc & VX_ACC_PEEK)) ? &cache : NULL,
                         log};
     return vx_xlate_linear(&env, la, acc, x);
+}
+
+vx_xl_status vx_mmu_walk(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x, vx_walk_log *log)
+{
+    vx_guest_paging pg;
+    vx_xl_paging(m, &pg);
+    return walk_with(m, &pg, la, acc, x, log);
 }
 
 vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
 {
     vx_tlb *tlb = &m->mmu.tlb;
     vx_tlb_tag tag = vx_xl_tag(m);
+    /* The paging registers, once an access: a hit checks the rights
+     * under them, a miss walks under them, the trace names their mode;
+     * nothing between changes them. */
+    vx_guest_paging pg;
+    vx_xl_paging(m, &pg);
     if (!m->mmu.tlb_off) {
         vx_tlb_entry *t = vx_tlb_lookup(tlb, &tag, la);
-        if (t && entry_allows(m, t, acc)) {
+        if (t && entry_allows(m, &pg, t, acc)) {
             from_entry(t, la, x);
             m->mmu.tlb_hits++;
             vx_cyc_walk(m, x, 1);
@@ -352,7 +369,7 @@ vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
     log.n = 0;
     int traced = vx_ev_wanted(m, VMXSIM_EV_XLATE);
     int logged = traced || m->mmu.tlb_off;
-    vx_xl_status st = vx_mmu_walk(m, la, acc, x, logged ? &log : NULL);
+    vx_xl_status st = walk_with(m, &pg, la, acc, x, logged ? &log : NULL);
     /* --tlb off: the tables this walk read are watched, so that a write
      * to them drops every translation the engine still holds (mmu.c). */
     if (m->mmu.tlb_off && !m->mmu.table_step)
@@ -361,11 +378,7 @@ vx_xl_status vx_mmu_translate(vmxsim *m, uint64_t la, unsigned acc, vx_xlate *x)
     m->mmu.walks++;
     m->mmu.walk_refs += traced ? log.n : 0;
     vx_cyc_walk(m, x, 0);
-    if (traced) {
-        vx_guest_paging pg;
-        vx_xl_paging(m, &pg);
-        trace_walk(m, la, acc, x, &log, &pg);
-    }
+    if (traced) trace_walk(m, la, acc, x, &log, &pg, &tag);
     if (st == VX_XL_OK && !m->mmu.tlb_off) vx_tlb_insert(tlb, &tag, la, x);
     /* A page fault invalidates the translations of its page (4.10.4.1). */
     if (st == VX_XL_PF) vx_mmu_inv_page(m, tag.vpid, la);
