@@ -23,28 +23,6 @@ static uint64_t bits(unsigned lo, unsigned hi) /* mask of bits lo..hi */
     return (hi >= 63 ? UINT64_MAX : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
 }
 
-/* ---- host-physical memory ---- */
-
-uint64_t vx_hm_read64(const vx_hostmem *mem, uint64_t pa)
-{
-    return vx_hm_load(mem, pa, 8);
-}
-
-uint32_t vx_hm_read32(const vx_hostmem *mem, uint64_t pa)
-{
-    return (uint32_t)vx_hm_load(mem, pa, 4);
-}
-
-void vx_hm_write64(const vx_hostmem *mem, uint64_t pa, uint64_t v)
-{
-    vx_hm_store(mem, pa, 8, v);
-}
-
-void vx_hm_write32(const vx_hostmem *mem, uint64_t pa, uint32_t v)
-{
-    vx_hm_store(mem, pa, 4, v);
-}
-
 /* ---- the walk ---- */
 
 /* The configuration of one EPT, as masks (29.3.2, 29.3.3.1):

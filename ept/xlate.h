@@ -156,10 +156,4 @@ uint32_t vx_paging_denied(const vx_guest_paging *pg, unsigned acc, int rw, int u
 /* The number of levels of the guest paging mode, 0 without paging. */
 int vx_paging_levels(const vx_guest_paging *pg);
 
-/* Physical-memory helpers shared by the walkers. */
-uint64_t vx_hm_read64(const vx_hostmem *mem, uint64_t pa);
-uint32_t vx_hm_read32(const vx_hostmem *mem, uint64_t pa);
-void vx_hm_write64(const vx_hostmem *mem, uint64_t pa, uint64_t v);
-void vx_hm_write32(const vx_hostmem *mem, uint64_t pa, uint32_t v);
-
 #endif

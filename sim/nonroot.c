@@ -641,9 +641,9 @@ static vx_action cr_exit(vmxsim *m, const vx_insn *in, int cr, int from)
 }
 
 /* VTPR: the 32 bits at offset 80H of the virtual-APIC page (30.1.1). */
-static uint32_t vtpr(vx_vmcs *v, vmxsim *m)
+static uint64_t vtpr_pa(vx_vmcs *v)
 {
-    return vx_phys_read32(m, get(v, VX_ENC_virtual_apic_page_addr) + 0x80);
+    return get(v, VX_ENC_virtual_apic_page_addr) + 0x80;
 }
 
 int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_action *act)
@@ -658,7 +658,7 @@ int vx_nonroot_cr_read(vmxsim *m, const vx_insn *in, int cr, uint64_t *val, vx_a
     }
     if (cr == 8 && (proc & VX_PROC_TPR_SHADOW)) {
         /* 30.3: MOV from CR8 reads VTPR[7:4] into bits 3:0. */
-        *val = (vtpr(v, m) >> 4) & 0xF;
+        *val = (vx_phys_read32(m, vtpr_pa(v)) >> 4) & 0xF;
         return 0;
     }
     /* Bits owned by the host read from the read shadow (26.3). */
@@ -716,7 +716,7 @@ vx_action vx_nonroot_cr8_write(vmxsim *m, const vx_insn *in, uint64_t val)
         m->cr8 = val;
         return VX_NEXT;
     }
-    vx_phys_write32(m, get(v, VX_ENC_virtual_apic_page_addr) + 0x80, (uint32_t)(val & 0xF) << 4);
+    vx_phys_write32(m, vtpr_pa(v), (uint32_t)(val & 0xF) << 4);
     if (proc2_ctls(v) & VX_PROC2_VID) {
         vx_not_modelled(m, "MOV to CR8 with virtual-interrupt delivery (the evaluation of "
                            "pending virtual interrupts, 30.2.1)");

@@ -87,7 +87,7 @@ START_TEST(test_table_encodings)
         ck_assert_uint_eq(f->width, (f->enc >> 13) & 3u);
         ck_assert_uint_eq(f->type, (f->enc >> 10) & 3u);
         ck_assert_uint_lt(f->feature, VX_FEAT_COUNT);
-        /* Ascending, hence unique (fields.c binary-searches). */
+        /* Ascending, hence unique (fields.c indexes the table by encoding). */
         if (i > 0)
             ck_assert_msg(vx_fields[i - 1].enc < f->enc,
                           "%s (0x%x) out of order", f->name, f->enc);
